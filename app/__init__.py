@@ -1,0 +1,42 @@
+"""The application factory: ``create_app()`` builds the web app and every worker alike."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from app.cli import events_cli
+from app.config import load_config
+from app.core.events import event_bus
+from app.core.events.extension import init_app as init_event_bus
+from app.core.events.extension import prepare_transports
+from app.core.modules import mount_modules
+from app.db import db
+from app.errors import register_error_handlers
+from app.health import health_blueprint
+from app.log import configure_logging
+
+__all__ = ["create_app"]
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: config, logging, database, bus, modules, error handlers, CLI.
+
+    ``config`` overrides the defaults and the ``FLASK_*`` environment. Raises
+    ``ConfigurationError`` (or its ``ModuleLoadError``) listing every problem found.
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    load_config(app, config)
+    configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
+    db.init_app(app)
+    state = init_event_bus(app, event_bus)
+    mount_modules(app, event_bus)
+    register_error_handlers(app)
+    app.register_blueprint(health_blueprint)
+    app.cli.add_command(events_cli)
+    with app.app_context():
+        db.create_all()
+    prepare_transports(state)
+    return app

@@ -1,0 +1,111 @@
+"""Every setting the application reads, with its default and meaning, in one mapping.
+
+Precedence, lowest first: these defaults, ``FLASK_``-prefixed environment variables (values
+parsed as JSON when they parse: ``FLASK_EVENTBUS_STRICT=false``), then the mapping passed to
+``create_app(config)``. ``DATABASE_URL`` is also read unprefixed, as hosting platforms set it.
+The README's configuration table lists the same keys; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+
+__all__ = ["SETTINGS", "Setting", "defaults", "load_config"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A configuration key's default value and a one-line meaning."""
+
+    default: Any
+    meaning: str
+
+
+SETTINGS: dict[str, Setting] = {
+    "EVENTBUS_TRANSPORT": Setting(
+        "inprocess", "default transport: `inprocess`, `redis-streams` or `rq`"
+    ),
+    "EVENTBUS_ROUTES": Setting(
+        {}, "handler-id pattern → transport, overriding the default (longest pattern wins)"
+    ),
+    "EVENTBUS_REDIS_URL": Setting(
+        "redis://127.0.0.1:6379/0", "Redis for both Redis transports (`rediss://` for TLS)"
+    ),
+    "EVENTBUS_KEY_PREFIX": Setting("eventbus", "prefix of every Redis key the bus writes"),
+    "EVENTBUS_STRICT": Setting(
+        True, "publishing or subscribing to a name not in `EventType` is an error"
+    ),
+    "EVENTBUS_RAISE_HANDLER_ERRORS": Setting(
+        False, "raise in-process handler errors together after all handlers ran (on under pytest)"
+    ),
+    "EVENTBUS_VALIDATE_PAYLOADS": Setting(
+        True, "check encodability, size and declared shape in `publish()`"
+    ),
+    "EVENTBUS_MAX_PAYLOAD_BYTES": Setting(65536, "encoded payload size limit"),
+    "EVENTBUS_MAX_DELIVERIES": Setting(
+        5, "deliveries of one event to one handler before dead-lettering"
+    ),
+    "EVENTBUS_STREAM_MAXLEN": Setting(
+        100_000,
+        "approximate stream length kept; entries some group has not acked are never trimmed",
+    ),
+    "EVENTBUS_CLAIM_IDLE_MS": Setting(
+        60_000, "a pending entry idle this long is claimed from its (presumed dead) consumer"
+    ),
+    "EVENTBUS_BLOCK_MS": Setting(2_000, "how long a streams worker blocks waiting for new entries"),
+    "EVENTBUS_BATCH_SIZE": Setting(100, "entries a streams worker reads per round trip"),
+    "EVENTBUS_RETRY_BACKOFF_MS": Setting(
+        1_000, "base retry delay of the streams worker; doubles with each delivery"
+    ),
+    "EVENTBUS_RQ_QUEUE": Setting("eventbus", "default RQ queue of bus jobs"),
+    "EVENTBUS_RQ_QUEUES": Setting({}, "module name → RQ queue, overriding the default queue"),
+    "EVENTBUS_RQ_RESULT_TTL": Setting(60, "seconds RQ keeps a finished bus job"),
+    "EVENTBUS_RQ_RETRY_INTERVALS": Setting(
+        [1, 5, 30, 120], "seconds between RQ retries; the last repeats up to the max deliveries"
+    ),
+    "EVENTBUS_OUTBOX": Setting(False, "write events to a transactional outbox table first"),
+    "ENABLED_MODULES": Setting(None, "module names the loader mounts (`None`: all found)"),
+    "MODULES_PACKAGE": Setting("modules", "package the loader discovers modules in"),
+    "DATABASE_URL": Setting(
+        None, "SQLAlchemy URL of the database (default: SQLite file under `instance/`)"
+    ),
+    "LOG_LEVEL": Setting("INFO", "log level: DEBUG, INFO, WARNING, ERROR"),
+    "LOG_FORMAT": Setting("auto", "`json`, `console`, or `auto` (console on a terminal)"),
+}
+
+
+def defaults() -> dict[str, Any]:
+    """A fresh copy of every default (mutable defaults are copied, never shared)."""
+    return {key: _copy(setting.default) for key, setting in SETTINGS.items()}
+
+
+def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
+    """Fill ``app.config``: defaults, then ``FLASK_*`` environment, then ``overrides``."""
+    app.config.from_mapping(defaults())
+    if os.environ.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    app.config.from_prefixed_env("FLASK")
+    if overrides:
+        app.config.from_mapping(overrides)
+    url = app.config["DATABASE_URL"] or f"sqlite:///{os.path.join(app.instance_path, 'clinic.db')}"
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if "SQLALCHEMY_DATABASE_URI" not in (overrides or {}):
+        app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        os.makedirs(app.instance_path, exist_ok=True)
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, list):
+        return list(value)
+    return value

@@ -1,0 +1,433 @@
+"""``EventBus``: the seed's subscribe / unsubscribe / publish / clear, transport-agnostic.
+
+Thread safety: ``subscribe``, ``unsubscribe``, ``clear`` and ``configure`` take a lock and
+replace the dispatch plans; ``publish`` reads them without locking and may run on any number
+of threads at once.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any, NamedTuple
+
+from app.log import get_logger, logging_configured
+
+from . import context
+from .context import MINTED, forget_minted, new_envelope, register_dispatch_code
+from .envelope import Envelope
+from .exceptions import (
+    ConfigurationError,
+    DuplicateHandlerError,
+    HandlerError,
+    UnknownEventError,
+    UnknownHandlerError,
+)
+from .payload import check_payload
+from .routing import Router
+from .signals import ALL_SIGNALS, event_published, handler_failed, handler_succeeded
+from .subscriptions import Handler, Subscription, default_handler_id, matches, pattern_is_wildcard
+from .transport import Transport
+from .types import EventType
+
+__all__ = ["INPROCESS", "EventBus"]
+
+INPROCESS = "inprocess"
+_PLAN_CACHE_LIMIT = 4096
+PayloadCheck = Callable[[str, dict[str, Any]], None]
+
+
+class _Plan(NamedTuple):
+    """What one ``publish`` of an event name does: precomputed, replaced on every change."""
+
+    local: tuple[Handler, ...]
+    local_ids: tuple[str, ...]
+    remote: tuple[tuple[Transport, tuple[Subscription, ...]], ...]
+    handler_count: int
+
+
+class EventBus:
+    """Routes each published event to its subscribed handlers through their transports.
+
+    Failure semantics (DESIGN §4): ``publish`` validates first and raises an
+    ``EventValidationError`` before anything is dispatched or written; it then hands the event
+    to each remote transport (a ``TransportError`` propagates, and no in-process handler has
+    run yet); then it runs the in-process handlers in subscription order. A handler that raises
+    is logged with the event id, type, handler id and traceback, and the others still run;
+    ``publish`` returns normally unless ``raise_handler_errors`` is set, in which case a
+    :class:`HandlerError` carrying every error is raised after all handlers ran.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._subscriptions: list[Subscription] = []
+        self._plans: dict[str, _Plan] = {}
+        self._known: frozenset[str] = frozenset(EventType)
+        self._router = Router(INPROCESS, {}, {INPROCESS})
+        self._transports: dict[str, Transport] = {}
+        self._schema_check: PayloadCheck | None = None
+        self.strict = True
+        self.validate = True
+        self.max_payload_bytes = 65536
+        self.raise_handler_errors = False
+        self._log: Any = get_logger("eventbus")
+        self._debug = False
+        self._instrumented = False
+        self._checks = True
+        logging_configured.connect(self._on_logging_configured, weak=True)
+        for signal in ALL_SIGNALS:
+            signal.receiver_connected.connect(self._on_receivers_changed, weak=True)
+            signal.receiver_disconnected.connect(self._on_receivers_changed, weak=True)
+
+    # -- configuration -------------------------------------------------------------------------
+
+    def configure(
+        self,
+        *,
+        router: Router | None = None,
+        transports: Mapping[str, Transport] | None = None,
+        strict: bool | None = None,
+        validate: bool | None = None,
+        max_payload_bytes: int | None = None,
+        raise_handler_errors: bool | None = None,
+        known_events: Iterable[str] | None = None,
+        schema_check: PayloadCheck | None = None,
+    ) -> None:
+        """Apply settings (``None`` leaves one unchanged) and re-route every subscription.
+
+        ``transports`` maps names to ready transports; ``"inprocess"`` needs no entry.
+        Subscriptions made with an explicit transport keep it; the others follow ``router``.
+        """
+        with self._lock:
+            if router is not None:
+                self._router = router
+            if transports is not None:
+                self._transports = dict(transports)
+            if strict is not None:
+                self.strict = strict
+            if validate is not None:
+                self.validate = validate
+            if max_payload_bytes is not None:
+                self.max_payload_bytes = max_payload_bytes
+            if raise_handler_errors is not None:
+                self.raise_handler_errors = raise_handler_errors
+            if known_events is not None:
+                self._known = frozenset(str(name) for name in known_events)
+            if schema_check is not None:
+                self._schema_check = schema_check
+            self._subscriptions = [self._routed(sub) for sub in self._subscriptions]
+            self._changed()
+
+    @property
+    def router(self) -> Router:
+        """The router in force."""
+        return self._router
+
+    @property
+    def transports(self) -> Mapping[str, Transport]:
+        """The configured remote transports by name."""
+        return dict(self._transports)
+
+    @property
+    def known_events(self) -> frozenset[str]:
+        """The event names ``publish`` and ``subscribe`` accept in strict mode."""
+        return self._known
+
+    # -- the seed API --------------------------------------------------------------------------
+
+    def subscribe(
+        self,
+        event_type: str,
+        handler: Handler,
+        *,
+        handler_id: str | None = None,
+        transport: str | None = None,
+        owner: str = "",
+    ) -> str:
+        """Call ``handler(payload)`` for every event matching ``event_type``; return its id.
+
+        ``event_type`` is a name or a wildcard (``"patient.*"``, ``"*"``); in strict mode it
+        must name, or match, a member of ``EventType``. ``handler_id`` defaults to the
+        handler's ``module.qualname``; one id always names one callable. ``transport``
+        overrides the router. A handler subscribed through several matching patterns still
+        runs once per event.
+        """
+        self._check_pattern(event_type)
+        with self._lock:
+            existing = {sub.handler_id: sub for sub in self._subscriptions}
+            if handler_id is None:
+                same = [s for s in existing.values() if _same_callable(s.handler, handler)]
+                handler_id = same[0].handler_id if same else default_handler_id(handler, existing)
+            elif handler_id in existing and not _same_callable(
+                existing[handler_id].handler, handler
+            ):
+                raise DuplicateHandlerError(
+                    f"handler id {handler_id!r} already names {existing[handler_id].handler!r}"
+                )
+            name = transport or self._router.transport_for(handler_id)
+            if name != INPROCESS and name not in self._transports:
+                raise ConfigurationError(
+                    f"transport {name!r} for {handler_id!r} is not configured; "
+                    f"configured: {', '.join(sorted({INPROCESS, *self._transports}))}"
+                )
+            sub = Subscription(
+                handler_id, str(event_type), handler, name, owner, pinned=transport is not None
+            )
+            if sub not in self._subscriptions:
+                self._subscriptions.append(sub)
+                self._changed()
+        return handler_id
+
+    def unsubscribe(self, event_type: str, handler: Handler) -> None:
+        """Stop calling ``handler`` for ``event_type``; a no-op if it was not subscribed."""
+        with self._lock:
+            kept = [
+                sub
+                for sub in self._subscriptions
+                if not (sub.pattern == event_type and _same_callable(sub.handler, handler))
+            ]
+            if len(kept) != len(self._subscriptions):
+                self._subscriptions = kept
+                self._changed()
+
+    def remove_owned(self, owner: str) -> None:
+        """Remove the subscriptions made with ``owner`` (the loader's, before re-wiring)."""
+        with self._lock:
+            self._subscriptions = [sub for sub in self._subscriptions if sub.owner != owner]
+            self._changed()
+
+    def restore(self, subscriptions: Iterable[Subscription]) -> None:
+        """Replace every subscription with ``subscriptions`` (test fixtures' save/restore)."""
+        with self._lock:
+            self._subscriptions = list(subscriptions)
+            self._changed()
+
+    def clear(self) -> None:
+        """Remove every subscription (the seed's test-fixture reset)."""
+        with self._lock:
+            self._subscriptions = []
+            self._changed()
+
+    def publish(self, event_type: str, data: dict[str, Any]) -> None:
+        """Validate, then deliver ``data`` to every handler subscribed to ``event_type``.
+
+        Raises ``EventValidationError`` subclasses for bad input (nothing dispatched),
+        ``TransportError`` when a remote transport cannot take the event, and
+        ``HandlerError`` only when ``raise_handler_errors`` is on.
+        """
+        plan = self._plans.get(event_type)
+        if plan is None:
+            plan = self._plan(event_type)
+        envelope: Envelope | None = None
+        encoded: str | None = None
+        if self._checks or plan.remote:
+            encoded = self._check(event_type, data, plan)
+        if plan.remote:
+            envelope = new_envelope(event_type, data, encoded, sys._getframe(1))
+            for transport, subs in plan.remote:
+                transport.publish(envelope, subs)
+        errors: list[tuple[str, Exception]] | None = None
+        if self._instrumented:
+            errors = self._run_instrumented(event_type, data, plan)
+        else:
+            for handler in plan.local:
+                try:
+                    handler(data)
+                except Exception as exc:
+                    errors = self._failed(plan, handler, exc, errors, sys._getframe())
+        if MINTED:
+            forget_minted(sys._getframe())
+        if errors:
+            self._raise(event_type, errors)
+
+    # -- worker side ---------------------------------------------------------------------------
+
+    def handler(self, handler_id: str) -> Handler:
+        """The handler registered under ``handler_id``; :class:`UnknownHandlerError` if none."""
+        for sub in self._subscriptions:
+            if sub.handler_id == handler_id:
+                return sub.handler
+        raise UnknownHandlerError(f"no handler {handler_id!r} is registered in this process")
+
+    def deliver(self, handler_id: str, envelope: Envelope) -> None:
+        """Run one handler for one envelope taken from a transport (worker side).
+
+        Raises :class:`UnknownHandlerError`, :class:`UnknownEventError` (strict mode) or
+        whatever the handler raises: the caller retries or dead-letters. The handler runs
+        with the envelope as the current event and its correlation id bound in the logs.
+        """
+        handler = self.handler(handler_id)
+        if self.strict and envelope.type not in self._known:
+            raise UnknownEventError(f"{envelope.type!r} is not a member of EventType")
+        with context.delivering(envelope):
+            handler(envelope.payload)
+
+    def subscriptions(self) -> tuple[Subscription, ...]:
+        """Every subscription, in subscription order."""
+        return tuple(self._subscriptions)
+
+    def subscriptions_for(self, event_type: str) -> tuple[Subscription, ...]:
+        """The subscriptions an event named ``event_type`` reaches, one per handler id."""
+        seen: dict[str, Subscription] = {}
+        for sub in self._subscriptions:
+            if sub.handler_id not in seen and matches(sub.pattern, event_type):
+                seen[sub.handler_id] = sub
+        return tuple(seen.values())
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _routed(self, sub: Subscription) -> Subscription:
+        if sub.pinned:
+            return sub
+        return replace(sub, transport=self._router.transport_for(sub.handler_id))
+
+    def _check_pattern(self, pattern: str) -> None:
+        if not self.strict:
+            return
+        if pattern_is_wildcard(pattern):
+            if not any(matches(pattern, name) for name in self._known):
+                raise UnknownEventError(f"the pattern {pattern!r} matches no member of EventType")
+        elif pattern not in self._known:
+            raise UnknownEventError(_unknown_message(pattern))
+
+    def _plan(self, event_type: str) -> _Plan:
+        if not isinstance(event_type, str):
+            raise UnknownEventError(
+                f"the event name must be a str, got {type(event_type).__name__}"
+            )
+        if self.strict and event_type not in self._known:
+            raise UnknownEventError(_unknown_message(event_type))
+        local: list[Subscription] = []
+        remote: dict[str, list[Subscription]] = {}
+        for sub in self.subscriptions_for(event_type):
+            if sub.transport == INPROCESS:
+                local.append(sub)
+            else:
+                remote.setdefault(sub.transport, []).append(sub)
+        plan = _Plan(
+            tuple(sub.handler for sub in local),
+            tuple(sub.handler_id for sub in local),
+            tuple((self._transport(name), tuple(subs)) for name, subs in remote.items()),
+            len(local) + sum(len(subs) for subs in remote.values()),
+        )
+        if len(self._plans) < _PLAN_CACHE_LIMIT:
+            self._plans[event_type] = plan
+        return plan
+
+    def _transport(self, name: str) -> Transport:
+        try:
+            return self._transports[name]
+        except KeyError:
+            raise ConfigurationError(
+                f"transport {name!r} is routed to but not configured"
+            ) from None
+
+    def _check(self, event_type: str, data: dict[str, Any], plan: _Plan) -> str | None:
+        encoded = (
+            check_payload(data, self.max_payload_bytes) if self.validate or plan.remote else None
+        )
+        if self._schema_check is not None and self.validate:
+            self._schema_check(event_type, data)
+        if self._debug:
+            self._log.debug(
+                "event.published", event_type=str(event_type), handlers=plan.handler_count
+            )
+        if self._instrumented and event_published.receivers:
+            event_published.send(
+                self, event_type=event_type, payload=data, handler_count=plan.handler_count
+            )
+        return encoded
+
+    def _run_instrumented(
+        self, event_type: str, data: dict[str, Any], plan: _Plan
+    ) -> list[tuple[str, Exception]] | None:
+        errors: list[tuple[str, Exception]] | None = None
+        for handler, handler_id in zip(plan.local, plan.local_ids, strict=True):
+            started = time.perf_counter()
+            try:
+                handler(data)
+            except Exception as exc:
+                errors = self._failed(plan, handler, exc, errors, sys._getframe(1))
+            else:
+                if handler_succeeded.receivers:
+                    handler_succeeded.send(
+                        self,
+                        event_type=event_type,
+                        handler_id=handler_id,
+                        duration_s=time.perf_counter() - started,
+                    )
+        return errors
+
+    def _failed(
+        self,
+        plan: _Plan,
+        handler: Handler,
+        exc: Exception,
+        errors: list[tuple[str, Exception]] | None,
+        frame: Any,
+    ) -> list[tuple[str, Exception]] | None:
+        handler_id = plan.local_ids[plan.local.index(handler)]
+        envelope = context.envelope_of_frame(frame)
+        self._log.error(
+            "handler.failed",
+            event_id=envelope.id,
+            event_type=envelope.type,
+            handler_id=handler_id,
+            correlation_id=envelope.correlation_id,
+            exc_info=exc,
+        )
+        if handler_failed.receivers:
+            handler_failed.send(
+                self,
+                event_type=envelope.type,
+                handler_id=handler_id,
+                event_id=envelope.id,
+                error=exc,
+            )
+        if not self.raise_handler_errors:
+            return errors
+        return [*(errors or ()), (handler_id, exc)]
+
+    def _raise(self, event_type: str, errors: Sequence[tuple[str, Exception]]) -> None:
+        ids = [handler_id for handler_id, _ in errors]
+        raise HandlerError(
+            f"{len(errors)} handler(s) failed for {event_type}: {', '.join(ids)}",
+            [exc for _, exc in errors],
+            ids,
+        )
+
+    def _changed(self) -> None:
+        self._plans = {}
+        self._refresh_flags()
+
+    def _refresh_flags(self) -> None:
+        self._instrumented = any(signal.receivers for signal in ALL_SIGNALS)
+        self._checks = (
+            self.validate or self._debug or self._instrumented or bool(self._schema_check)
+        )
+
+    def _on_logging_configured(self, sender: Any, **extra: Any) -> None:
+        self._log = get_logger("eventbus")
+        self._debug = extra.get("level", 20) <= 10
+        self._refresh_flags()
+
+    def _on_receivers_changed(self, signal: Any, **extra: Any) -> None:
+        if signal in ALL_SIGNALS:
+            self._refresh_flags()
+
+
+def _same_callable(left: Handler, right: Handler) -> bool:
+    return left is right or left == right
+
+
+def _unknown_message(name: object) -> str:
+    return (
+        f"{name!r} is not a member of EventType: add it to app/core/events/types.py, "
+        "or set EVENTBUS_STRICT=False"
+    )
+
+
+register_dispatch_code(EventBus.publish.__code__)

