@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any, NamedTuple
+from typing import Any
 
 from app.log import get_logger, logging_configured
 
@@ -40,13 +40,12 @@ _PLAN_CACHE_LIMIT = 4096
 PayloadCheck = Callable[[str, dict[str, Any]], None]
 
 
-class _Plan(NamedTuple):
-    """What one ``publish`` of an event name does: precomputed, replaced on every change."""
+_Remote = tuple[tuple[Transport, tuple[Subscription, ...]], ...]
+_Plan = tuple[tuple[Handler, ...], _Remote]
+"""What one ``publish`` of an event name does: (in-process handlers, remote deliveries).
 
-    local: tuple[Handler, ...]
-    local_ids: tuple[str, ...]
-    remote: tuple[tuple[Transport, tuple[Subscription, ...]], ...]
-    handler_count: int
+A plain tuple on purpose: CPython specializes unpacking an exact 2-tuple, not a NamedTuple.
+Plans are precomputed per event name and replaced on every subscription change."""
 
 
 class EventBus:
@@ -76,7 +75,7 @@ class EventBus:
         self._log: Any = get_logger("eventbus")
         self._debug = False
         self._instrumented = False
-        self._checks = True
+        self._slow = True
         logging_configured.connect(self._on_logging_configured, weak=True)
         for signal in ALL_SIGNALS:
             signal.receiver_connected.connect(self._on_receivers_changed, weak=True)
@@ -218,30 +217,73 @@ class EventBus:
         ``TransportError`` when a remote transport cannot take the event, and
         ``HandlerError`` only when ``raise_handler_errors`` is on.
         """
-        plan = self._plans.get(event_type)
-        if plan is None:
-            plan = self._plan(event_type)
-        envelope: Envelope | None = None
-        encoded: str | None = None
-        if self._checks or plan.remote:
-            encoded = self._check(event_type, data, plan)
-        if plan.remote:
-            envelope = new_envelope(event_type, data, encoded, sys._getframe(1))
-            for transport, subs in plan.remote:
-                transport.publish(envelope, subs)
-        errors: list[tuple[str, Exception]] | None = None
-        if self._instrumented:
-            errors = self._run_instrumented(event_type, data, plan)
-        else:
-            for handler in plan.local:
-                try:
-                    handler(data)
-                except Exception as exc:
-                    errors = self._failed(plan, handler, exc, errors, sys._getframe())
+        try:
+            local, remote = self._plans[event_type]
+        except KeyError:
+            local, remote = self._plan(event_type)
+        if self._slow or remote:
+            self._publish_checked(event_type, data, local, remote)
+            return
+        # The hot path: in-process handlers only, nothing to check, log or signal. No envelope
+        # exists; context.envelope_of_frame mints one from this frame if something asks.
+        errors = None
+        for handler in local:
+            try:
+                handler(data)
+            except Exception as exc:
+                errors = self._failed(event_type, handler, exc, errors, sys._getframe())
         if MINTED:
             forget_minted(sys._getframe())
         if errors:
             self._raise(event_type, errors)
+
+    def _publish_checked(
+        self,
+        event_type: str,
+        data: dict[str, Any],
+        local: tuple[Handler, ...],
+        remote: _Remote,
+    ) -> None:
+        """``publish`` with validation, remote transports, debug logging and signals."""
+        encoded = check_payload(data, self.max_payload_bytes) if self.validate or remote else None
+        if self._schema_check is not None and self.validate:
+            self._schema_check(event_type, data)
+        if self._debug:
+            self._log.debug(
+                "event.published", event_type=str(event_type), handlers=_count(local, remote)
+            )
+        envelope: Envelope | None = None
+        if remote:
+            envelope = new_envelope(event_type, data, encoded, sys._getframe(2))
+            for transport, subs in remote:
+                transport.publish(envelope, subs)
+        if self._instrumented:
+            self._signal_published(event_type, data, _count(local, remote))
+        errors = None
+        for handler in local:
+            started = time.perf_counter() if self._instrumented else 0.0
+            try:
+                handler(data)
+            except Exception as exc:
+                errors = self._failed(event_type, handler, exc, errors, sys._getframe())
+            else:
+                if self._instrumented:
+                    self._signal_succeeded(event_type, handler, time.perf_counter() - started)
+        if MINTED:
+            forget_minted(sys._getframe())
+        if errors:
+            self._raise(event_type, errors)
+
+    def _signal_published(self, event_type: str, data: dict[str, Any], count: int) -> None:
+        if event_published.receivers:
+            event_published.send(self, event_type=event_type, payload=data, handler_count=count)
+
+    def _signal_succeeded(self, event_type: str, handler: Handler, duration_s: float) -> None:
+        if handler_succeeded.receivers:
+            handler_id = self._handler_id(event_type, handler)
+            handler_succeeded.send(
+                self, event_type=event_type, handler_id=handler_id, duration_s=duration_s
+            )
 
     # -- worker side ---------------------------------------------------------------------------
 
@@ -307,15 +349,20 @@ class EventBus:
                 local.append(sub)
             else:
                 remote.setdefault(sub.transport, []).append(sub)
-        plan = _Plan(
+        plan: _Plan = (
             tuple(sub.handler for sub in local),
-            tuple(sub.handler_id for sub in local),
             tuple((self._transport(name), tuple(subs)) for name, subs in remote.items()),
-            len(local) + sum(len(subs) for subs in remote.values()),
         )
         if len(self._plans) < _PLAN_CACHE_LIMIT:
             self._plans[event_type] = plan
         return plan
+
+    def _handler_id(self, event_type: str, handler: Handler) -> str:
+        """The id of in-process ``handler`` in the plan of ``event_type`` (error path only)."""
+        for sub in self.subscriptions_for(event_type):
+            if sub.transport == INPROCESS and _same_callable(sub.handler, handler):
+                return sub.handler_id
+        return default_handler_id(handler)
 
     def _transport(self, name: str) -> Transport:
         try:
@@ -325,51 +372,16 @@ class EventBus:
                 f"transport {name!r} is routed to but not configured"
             ) from None
 
-    def _check(self, event_type: str, data: dict[str, Any], plan: _Plan) -> str | None:
-        encoded = (
-            check_payload(data, self.max_payload_bytes) if self.validate or plan.remote else None
-        )
-        if self._schema_check is not None and self.validate:
-            self._schema_check(event_type, data)
-        if self._debug:
-            self._log.debug(
-                "event.published", event_type=str(event_type), handlers=plan.handler_count
-            )
-        if self._instrumented and event_published.receivers:
-            event_published.send(
-                self, event_type=event_type, payload=data, handler_count=plan.handler_count
-            )
-        return encoded
-
-    def _run_instrumented(
-        self, event_type: str, data: dict[str, Any], plan: _Plan
-    ) -> list[tuple[str, Exception]] | None:
-        errors: list[tuple[str, Exception]] | None = None
-        for handler, handler_id in zip(plan.local, plan.local_ids, strict=True):
-            started = time.perf_counter()
-            try:
-                handler(data)
-            except Exception as exc:
-                errors = self._failed(plan, handler, exc, errors, sys._getframe(1))
-            else:
-                if handler_succeeded.receivers:
-                    handler_succeeded.send(
-                        self,
-                        event_type=event_type,
-                        handler_id=handler_id,
-                        duration_s=time.perf_counter() - started,
-                    )
-        return errors
-
     def _failed(
         self,
-        plan: _Plan,
+        event_type: str,
         handler: Handler,
         exc: Exception,
         errors: list[tuple[str, Exception]] | None,
         frame: Any,
     ) -> list[tuple[str, Exception]] | None:
-        handler_id = plan.local_ids[plan.local.index(handler)]
+        """Log a handler error (and signal it); return the errors to raise later, if any."""
+        handler_id = self._handler_id(event_type, handler)
         envelope = context.envelope_of_frame(frame)
         self._log.error(
             "handler.failed",
@@ -405,9 +417,7 @@ class EventBus:
 
     def _refresh_flags(self) -> None:
         self._instrumented = any(signal.receivers for signal in ALL_SIGNALS)
-        self._checks = (
-            self.validate or self._debug or self._instrumented or bool(self._schema_check)
-        )
+        self._slow = self.validate or self._debug or self._instrumented
 
     def _on_logging_configured(self, sender: Any, **extra: Any) -> None:
         self._log = get_logger("eventbus")
@@ -417,6 +427,10 @@ class EventBus:
     def _on_receivers_changed(self, signal: Any, **extra: Any) -> None:
         if signal in ALL_SIGNALS:
             self._refresh_flags()
+
+
+def _count(local: tuple[Handler, ...], remote: _Remote) -> int:
+    return len(local) + sum(len(subs) for _, subs in remote)
 
 
 def _same_callable(left: Handler, right: Handler) -> bool:
@@ -431,3 +445,4 @@ def _unknown_message(name: object) -> str:
 
 
 register_dispatch_code(EventBus.publish.__code__)
+register_dispatch_code(EventBus._publish_checked.__code__, publisher_depth=2)

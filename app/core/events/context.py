@@ -35,9 +35,9 @@ _correlation: ContextVar[str | None] = ContextVar("eventbus_correlation_id", def
 _delivering: ContextVar[Envelope | None] = ContextVar("eventbus_envelope", default=None)
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 
-# Code objects of the functions that run in-process handlers, with the names of their
-# locals holding the event type, payload and (possibly ``None``) envelope.
-_DISPATCH_CODES: set[CodeType] = set()
+# Code objects of the functions that run in-process handlers (their locals ``event_type``,
+# ``data`` and ``envelope`` hold the event), with how many frames up the publisher's code is.
+_DISPATCH_CODES: dict[CodeType, int] = {}
 # Envelopes minted on demand for in-process dispatches that had none, by frame id. An entry
 # lives only while its frame runs: the dispatcher removes it before returning.
 _minted: dict[int, Envelope] = {}
@@ -45,9 +45,12 @@ MINTED = _minted  # read by the dispatcher: a truthiness check costs ~20 ns
 _minted_lock = threading.RLock()
 
 
-def register_dispatch_code(code: CodeType) -> None:
-    """Mark ``code`` as a dispatcher whose locals are ``event_type``, ``data``, ``envelope``."""
-    _DISPATCH_CODES.add(code)
+def register_dispatch_code(code: CodeType, publisher_depth: int = 1) -> None:
+    """Mark ``code`` as a dispatcher whose locals are ``event_type``, ``data``, ``envelope``.
+
+    ``publisher_depth`` is how many frames above a running ``code`` the publishing code is.
+    """
+    _DISPATCH_CODES[code] = publisher_depth
 
 
 def correlation_id() -> str | None:
@@ -121,7 +124,10 @@ def envelope_of_frame(frame: FrameType) -> Envelope:
     with _minted_lock:
         envelope = _minted.get(key)
         if envelope is None:
-            envelope = new_envelope(local["event_type"], local["data"], None, frame.f_back)
+            publisher: FrameType | None = frame
+            for _ in range(_DISPATCH_CODES.get(frame.f_code, 1)):
+                publisher = publisher.f_back if publisher is not None else None
+            envelope = new_envelope(local["event_type"], local["data"], None, publisher)
             _minted[key] = envelope
     return envelope
 

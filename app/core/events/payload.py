@@ -1,9 +1,11 @@
 """Payload validation and the one JSON encoding every remote transport uses.
 
-``check_payload`` walks the payload once, checking that JSON would carry every value unchanged,
-and bounds the encoded size from above without encoding. Only when that bound is over the limit
-does it encode for the exact size, and then it returns the encoded text so that nothing is
-encoded twice. Remote transports call :func:`encode_payload`; so the in-process tests reject
+``check_payload`` walks the payload once, checking that JSON would carry every value
+unchanged, and bounds the encoded size from above without encoding (6 bytes per character
+covers every escape). Only when that bound is over the limit does it encode to measure exactly,
+and then it returns the encoded text so nothing is encoded twice. The walk keeps no state
+beyond the nesting depth; where a value is rejected, a second walk finds its path for the
+message. Remote transports encode with :func:`encode_payload`, so the in-process tests reject
 exactly what Redis would not carry.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -19,11 +21,11 @@ from uuid import UUID
 
 from .exceptions import PayloadEncodingError, PayloadTooLargeError, PayloadTypeError
 
-__all__ = ["check_payload", "decode_payload", "encode_payload"]
+__all__ = ["MAX_DEPTH", "check_payload", "decode_payload", "encode_payload"]
 
+MAX_DEPTH = 64
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 _MAX_INT_BITS = 14_000  # about 4,200 digits, under CPython's int-to-str limit of 4,300
-
 _HINTS: tuple[tuple[type | tuple[type, ...], str], ...] = (
     ((datetime, date, time), "send an ISO 8601 string: value.isoformat()"),
     (Decimal, "send a string: str(value)"),
@@ -39,7 +41,7 @@ def encode_payload(payload: Mapping[str, Any]) -> str:
 
 
 def decode_payload(text: str | bytes) -> dict[str, Any]:
-    """Decode a payload encoded by :func:`encode_payload`; raise ``ValueError`` if not a dict."""
+    """Decode a payload encoded by :func:`encode_payload`; ``ValueError`` if not an object."""
     value = json.loads(text)
     if type(value) is not dict:
         raise ValueError(f"payload is a JSON {type(value).__name__}, not an object")
@@ -51,15 +53,18 @@ def check_payload(payload: object, max_bytes: int) -> str | None:
 
     Returns the encoded payload when the check had to encode it to measure it exactly, else
     ``None``. Rejects: a non-dict, non-string keys, values JSON cannot encode (datetime,
-    Decimal, set, bytes, objects), NaN and infinities, reference cycles, and payloads whose
-    encoding is over ``max_bytes``.
+    Decimal, set, bytes, objects), NaN and infinities, reference cycles and nesting deeper
+    than ``MAX_DEPTH``, and payloads whose encoding is over ``max_bytes``.
     """
     if type(payload) is not dict:
         raise PayloadTypeError(
             f"the payload must be a dict, got {type(payload).__name__}: "
             "wrap the value, e.g. {'value': ...}"
         )
-    bound = _dict_bound(payload, "payload", set())
+    try:
+        bound = _dict_bound(payload, 0)
+    except _RejectedError as rejected:
+        raise PayloadEncodingError(_describe(payload, rejected)) from None
     if bound <= max_bytes:
         return None
     encoded = encode_payload(payload)
@@ -72,86 +77,139 @@ def check_payload(payload: object, max_bytes: int) -> str | None:
     return encoded
 
 
-def _dict_bound(value: dict[Any, Any], path: str, active: set[int]) -> int:
-    marker = id(value)
-    if marker in active:
-        raise PayloadEncodingError(f"{path} contains itself (a reference cycle)")
-    active.add(marker)
+class _RejectedError(Exception):
+    """Internal: ``culprit`` (a value, a key, or a too-deep container) cannot be encoded."""
+
+    def __init__(self, culprit: object, reason: str) -> None:
+        self.culprit = culprit
+        self.reason = reason
+
+
+def _dict_bound(value: dict[Any, Any], depth: int) -> int:
+    if depth > MAX_DEPTH:
+        raise _RejectedError(value, "")
     total = 2
     for key, item in value.items():
         if type(key) is not str:
-            raise PayloadEncodingError(
-                f"{path} has a {type(key).__name__} key {key!r}: JSON keys are strings; "
-                "convert the key with str()"
-            )
-        total += len(key) * 6 + 4 + _bound(item, f"{path}[{key!r}]", active)
-    active.discard(marker)
+            raise _RejectedError(key, "")
+        if type(item) is str:
+            total += (len(key) + len(item)) * 6 + 6
+        else:
+            total += len(key) * 6 + 4 + _bound(item, depth + 1)
     return total
 
 
-def _bound(value: object, path: str, active: set[int]) -> int:
-    """An upper bound of the encoded size of ``value`` in bytes (6 per char covers escapes)."""
+def _list_bound(value: list[Any] | tuple[Any, ...], depth: int) -> int:
+    if depth > MAX_DEPTH:
+        raise _RejectedError(value, "")
+    total = 2
+    for item in value:
+        total += (len(item) * 6 + 3) if type(item) is str else _bound(item, depth + 1) + 1
+    return total
+
+
+def _bound(value: object, depth: int) -> int:  # noqa: PLR0911  (one branch per JSON type)
+    """An upper bound of the encoded size of ``value`` in bytes."""
     kind = type(value)
     if kind is str:
         return len(value) * 6 + 2  # type: ignore[arg-type]
-    if kind is int or kind is bool or value is None:
-        return _int_bound(value, path) if kind is int else 5
+    if kind is int:
+        return _int_bound(value)
+    if kind is bool or value is None:
+        return 5
     if kind is float:
-        return _float_bound(value, path)  # type: ignore[arg-type]
+        return _float_bound(value)  # type: ignore[arg-type]
     if kind is dict:
-        return _dict_bound(value, path, active)  # type: ignore[arg-type]
+        return _dict_bound(value, depth)  # type: ignore[arg-type]
     if kind is list or kind is tuple:
-        return _list_bound(value, path, active)  # type: ignore[arg-type]
-    return _subclass_bound(value, path, active)
+        return _list_bound(value, depth)  # type: ignore[arg-type]
+    return _subclass_bound(value, depth)
 
 
-def _list_bound(value: list[Any] | tuple[Any, ...], path: str, active: set[int]) -> int:
-    marker = id(value)
-    if marker in active:
-        raise PayloadEncodingError(f"{path} contains itself (a reference cycle)")
-    active.add(marker)
-    total = 2
-    for index, item in enumerate(value):
-        total += _bound(item, f"{path}[{index}]", active) + 1
-    active.discard(marker)
-    return total
-
-
-def _subclass_bound(value: object, path: str, active: set[int]) -> int:
+def _subclass_bound(value: object, depth: int) -> int:
     """Subclasses of JSON types (StrEnum, IntEnum, OrderedDict…) encode as their base type."""
     if isinstance(value, str):
         return len(value) * 6 + 2
     if isinstance(value, bool):
         return 5
     if isinstance(value, int):
-        return _int_bound(value, path)
+        return _int_bound(value)
     if isinstance(value, float):
-        return _float_bound(value, path)
+        return _float_bound(value)
     if isinstance(value, dict):
-        return _dict_bound(value, path, active)
+        return _dict_bound(value, depth)
     if isinstance(value, list | tuple):
-        return _list_bound(value, path, active)
+        return _list_bound(value, depth)
+    raise _RejectedError(value, "")
+
+
+def _int_bound(value: Any) -> int:
+    bits: int = value.bit_length()
+    if bits > _MAX_INT_BITS:
+        raise _RejectedError(value, "is an integer too large to encode: send it as a string")
+    return bits * 3 // 10 + 3
+
+
+def _float_bound(value: float) -> int:
+    if not math.isfinite(value):
+        raise _RejectedError(value, f"is {value!r}, which standard JSON cannot encode: send None")
+    return 26
+
+
+# -- the error path: find where the culprit is and say what to do ---------------------------
+
+
+def _describe(payload: dict[str, Any], rejected: _RejectedError) -> str:
+    culprit = rejected.culprit
+    cycle = _find_cycle(payload, "payload", set())
+    if cycle is not None:
+        return f"{cycle} contains itself (a reference cycle): send plain, acyclic data"
+    for path, obj, is_key in _walk(payload, "payload", 0):
+        if obj is culprit:
+            return f"{path} {_reason(obj, is_key, rejected.reason)}"
+    return f"the payload {_reason(culprit, False, rejected.reason)}"
+
+
+def _reason(obj: object, is_key: bool, reason: str) -> str:
+    if reason:
+        return reason
+    if is_key:
+        return f"has a {type(obj).__name__} key {obj!r}: JSON keys are strings; convert with str()"
+    if isinstance(obj, dict | list | tuple):
+        return f"is nested deeper than {MAX_DEPTH} levels: flatten it"
     for types, hint in _HINTS:
-        if isinstance(value, types):
-            raise PayloadEncodingError(
-                f"{path} is a {type(value).__name__}, which JSON cannot encode: {hint}"
-            )
-    raise PayloadEncodingError(
-        f"{path} is a {type(value).__name__}, which JSON cannot encode: "
+        if isinstance(obj, types):
+            return f"is a {type(obj).__name__}, which JSON cannot encode: {hint}"
+    return (
+        f"is a {type(obj).__name__}, which JSON cannot encode: "
         "send str, int, float, bool, None, list or dict values"
     )
 
 
-def _int_bound(value: Any, path: str) -> int:
-    bits: int = value.bit_length()
-    if bits > _MAX_INT_BITS:
-        raise PayloadEncodingError(f"{path} is an integer too large to encode: send it as a string")
-    return bits * 3 // 10 + 3
+def _walk(value: object, path: str, depth: int) -> Iterator[tuple[str, object, bool]]:
+    """(path, object, is_key) for every value and key, depth-first, in encoding order."""
+    yield path, value, False
+    if depth > MAX_DEPTH:
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield path, key, True
+            yield from _walk(item, f"{path}[{key!r}]", depth + 1)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _walk(item, f"{path}[{index}]", depth + 1)
 
 
-def _float_bound(value: float, path: str) -> int:
-    if not math.isfinite(value):
-        raise PayloadEncodingError(
-            f"{path} is {value!r}, which standard JSON cannot encode: send None or a string"
-        )
-    return 26
+def _find_cycle(value: object, path: str, active: set[int]) -> str | None:
+    if not isinstance(value, dict | list | tuple):
+        return None
+    if id(value) in active:
+        return path
+    active.add(id(value))
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, item in items:
+        found = _find_cycle(item, f"{path}[{key!r}]", active)
+        if found is not None:
+            return found
+    active.discard(id(value))
+    return None

@@ -1,0 +1,143 @@
+"""In-process publish cost: the bus vs a bare loop, blinker and pyee, in one run.
+
+For N = 1, 5 and 20 distinct no-op handlers and a small payload (two id strings), it measures
+ns per publish of:
+
+- ``bare loop``: ``publish(p)`` looping over the same functions (the floor: any bus pays a
+  call and a loop);
+- ``blinker send`` (``Signal.send``) and ``pyee emit`` with the same functions connected;
+- ``bus, validation off``: ``EVENTBUS_VALIDATE_PAYLOADS=False``, debug logging filtered;
+- ``bus, default``: validation on, debug logging filtered (INFO level).
+
+Bars (issue 2): validation off ≤ 1.5× the bare loop; default faster than blinker; at every N.
+Run: ``make bench`` or ``python -m bench.inprocess [--rounds 21] [--sample-ms 30]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from blinker import Signal
+from pyee import EventEmitter
+
+from app.core.events import EventBus, EventType, Router
+from app.log import configure_logging
+from bench.timing import Runner, interleaved_medians, markdown_table
+
+PAYLOAD = {
+    "patient_id": "7278cd76-da89-40b5-be09-5be2e0806357",
+    "clinic_id": "db08f64c-e389-4f1a-9e94-0d12a5b868b2",
+}
+SIZES = (1, 5, 20)
+
+
+def make_handlers(count: int) -> list[Callable[[Any], None]]:
+    """``count`` distinct no-op functions (distinct code paths, like real handlers)."""
+    handlers = []
+    for index in range(count):
+        namespace: dict[str, Any] = {}
+        exec(f"def handler_{index}(payload):\n    pass\n", namespace)
+        handlers.append(namespace[f"handler_{index}"])
+    return handlers
+
+
+def variants_for(count: int) -> dict[str, Runner]:
+    """Every variant as ``run(k)``: ``k`` publishes to ``count`` subscribers of the same functions."""
+    handlers = make_handlers(count)
+    subscribers = tuple(handlers)
+
+    def publish(payload: dict[str, Any]) -> None:
+        for handler in subscribers:
+            handler(payload)
+
+    signal = Signal()
+    emitter = EventEmitter()
+    for handler in handlers:
+        signal.connect(handler, weak=False)
+        emitter.on("patient.created", handler)
+    off, default = EventBus(), EventBus()
+    for bus, validate in ((off, False), (default, True)):
+        bus.configure(router=Router("inprocess", {}, {"inprocess"}), validate=validate)
+        for index, handler in enumerate(handlers):
+            bus.subscribe(EventType.PATIENT_CREATED, handler, handler_id=f"bench.h{index}")
+    event, payload = EventType.PATIENT_CREATED, PAYLOAD
+
+    def bare(k: int) -> None:
+        for _ in range(k):
+            publish(payload)
+
+    def blinker_send(k: int, send: Any = signal.send) -> None:
+        for _ in range(k):
+            send(payload)
+
+    def pyee_emit(k: int, emit: Any = emitter.emit) -> None:
+        for _ in range(k):
+            emit("patient.created", payload)
+
+    def bus_off(k: int, publish: Any = off.publish) -> None:
+        for _ in range(k):
+            publish(event, payload)
+
+    def bus_default(k: int, publish: Any = default.publish) -> None:
+        for _ in range(k):
+            publish(event, payload)
+
+    return {
+        "bare loop": bare,
+        "blinker send": blinker_send,
+        "pyee emit": pyee_emit,
+        "bus, validation off": bus_off,
+        "bus, default": bus_default,
+    }
+
+
+def run(rounds: int, sample_ms: float) -> dict[int, dict[str, float]]:
+    """Medians (ns per publish) for every N and variant; every N is one interleaved set."""
+    configure_logging("INFO", "json")
+    return {count: interleaved_medians(variants_for(count), rounds, sample_ms) for count in SIZES}
+
+
+def report(results: dict[int, dict[str, float]]) -> str:
+    """The markdown table: ns per publish and the ratio to the bare loop, per N."""
+    header = ["variant"]
+    for count in SIZES:
+        header += [f"N={count} ns", "× bare"]
+    rows = []
+    for name in next(iter(results.values())):
+        row = [name]
+        for count in SIZES:
+            value, floor = results[count][name], results[count]["bare loop"]
+            row += [f"{value:,.0f}", f"{value / floor:.2f}"]
+        rows.append(row)
+    verdicts = []
+    for count in SIZES:
+        medians = results[count]
+        off = medians["bus, validation off"] / medians["bare loop"]
+        default_vs_blinker = medians["bus, default"] / medians["blinker send"]
+        off_verdict = "pass" if off <= 1.5 else "FAIL"
+        default_verdict = "pass" if default_vs_blinker < 1 else "FAIL"
+        verdicts.append(
+            f"N={count}: validation off {off:.2f}× bare (bar ≤ 1.50: {off_verdict}); "
+            f"default {default_vs_blinker:.2f}× blinker (bar < 1.00: {default_verdict})"
+        )
+    return markdown_table(header, rows) + "\n\n" + "\n".join(f"- {line}" for line in verdicts)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rounds", type=int, default=21)
+    parser.add_argument("--sample-ms", type=float, default=30.0)
+    parser.add_argument("--json", action="store_true", help="print raw medians as JSON too")
+    args = parser.parse_args(argv)
+    results = run(args.rounds, args.sample_ms)
+    print(report(results))
+    if args.json:
+        json.dump(results, sys.stdout, indent=2)
+
+
+if __name__ == "__main__":
+    main()
