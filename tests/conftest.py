@@ -12,6 +12,8 @@ from tests.support.redis_server import RedisServer, redis_server
 
 os.environ.setdefault("FLASK_LOG_FORMAT", "json")
 os.environ.setdefault("FLASK_LOG_LEVEL", "WARNING")
+# Apps built without an explicit database use a private in-memory one, never instance/.
+os.environ.setdefault("DATABASE_URL", "sqlite://")
 
 
 @pytest.fixture(scope="session")
