@@ -176,7 +176,7 @@ class EventBus:
                 handler_id, str(event_type), handler, name, owner, pinned=transport is not None
             )
             if sub not in self._subscriptions:
-                self._subscriptions.append(sub)
+                self._subscriptions = [*self._subscriptions, sub]
                 self._changed()
         return handler_id
 
@@ -342,6 +342,9 @@ class EventBus:
             )
         if self.strict and event_type not in self._known:
             raise UnknownEventError(_unknown_message(event_type))
+        # Take the cache before reading subscriptions: if they change meanwhile, this plan
+        # lands in the discarded cache, never in the new one.
+        plans = self._plans
         local: list[Subscription] = []
         remote: dict[str, list[Subscription]] = {}
         for sub in self.subscriptions_for(event_type):
@@ -353,8 +356,8 @@ class EventBus:
             tuple(sub.handler for sub in local),
             tuple((self._transport(name), tuple(subs)) for name, subs in remote.items()),
         )
-        if len(self._plans) < _PLAN_CACHE_LIMIT:
-            self._plans[event_type] = plan
+        if len(plans) < _PLAN_CACHE_LIMIT:
+            plans[event_type] = plan
         return plan
 
     def _handler_id(self, event_type: str, handler: Handler) -> str:
