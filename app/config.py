@@ -8,6 +8,7 @@ The README's configuration table lists the same keys; a test keeps the two in st
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from typing import Any
 
 from flask import Flask
 
-__all__ = ["SETTINGS", "Setting", "defaults", "load_config"]
+__all__ = ["SETTINGS", "Setting", "defaults", "load_config", "settings_table"]
 
 
 @dataclass(frozen=True)
@@ -62,11 +63,26 @@ SETTINGS: dict[str, Setting] = {
     "EVENTBUS_RETRY_BACKOFF_MS": Setting(
         1_000, "base retry delay of the streams worker; doubles with each delivery"
     ),
+    "EVENTBUS_STREAM_MAX_AGE_MS": Setting(
+        None, "stream entries older than this are trimmed too, never unacked ones (`None`: off)"
+    ),
+    "EVENTBUS_MAINTENANCE_INTERVAL_MS": Setting(
+        30_000, "how often a streams worker trims its streams and deletes idle consumers"
+    ),
+    "EVENTBUS_CONSUMER_EXPIRY_MS": Setting(
+        3_600_000, "a streams consumer idle this long with no pending entries is deleted"
+    ),
     "EVENTBUS_RQ_QUEUE": Setting("eventbus", "default RQ queue of bus jobs"),
     "EVENTBUS_RQ_QUEUES": Setting({}, "module name → RQ queue, overriding the default queue"),
     "EVENTBUS_RQ_RESULT_TTL": Setting(60, "seconds RQ keeps a finished bus job"),
     "EVENTBUS_RQ_RETRY_INTERVALS": Setting(
         [1, 5, 30, 120], "seconds between RQ retries; the last repeats up to the max deliveries"
+    ),
+    "EVENTBUS_RQ_JOB_TIMEOUT": Setting(
+        180, "seconds an RQ bus job may run before RQ stops it (also bounds crash detection)"
+    ),
+    "EVENTBUS_RQ_DEDUP_TTL": Setting(
+        3600, "seconds a re-publish of the same event to the same RQ handler is skipped"
     ),
     "EVENTBUS_OUTBOX": Setting(False, "write events to a transactional outbox table first"),
     "ENABLED_MODULES": Setting(None, "module names the loader mounts (`None`: all found)"),
@@ -101,6 +117,17 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = url
     if url.startswith("sqlite:///") and ":memory:" not in url:
         os.makedirs(app.instance_path, exist_ok=True)
+
+
+def settings_table() -> str:
+    """The README's configuration table, generated from :data:`SETTINGS`."""
+    rows = ["| key | default | meaning |", "|---|---|---|"]
+    for key, setting in SETTINGS.items():
+        default = json.dumps(setting.default) if setting.default is not None else "`None`"
+        if setting.default is not None:
+            default = f"`{default}`"
+        rows.append(f"| `{key}` | {default} | {setting.meaning} |")
+    return "\n".join(rows)
 
 
 def _copy(value: Any) -> Any:
