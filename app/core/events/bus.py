@@ -259,6 +259,16 @@ class EventBus:
                 transport.publish(envelope, subs)
         if self._instrumented:
             self._signal_published(event_type, data, _count(local, remote))
+        self._run_local(event_type, data, envelope, local)
+
+    def _run_local(
+        self,
+        event_type: str,
+        data: dict[str, Any],
+        envelope: Envelope | None,
+        local: tuple[Handler, ...],
+    ) -> None:
+        """Run in-process handlers under the failure policy, with signals when connected."""
         errors = None
         for handler in local:
             started = time.perf_counter() if self._instrumented else 0.0
@@ -284,6 +294,54 @@ class EventBus:
             handler_succeeded.send(
                 self, event_type=event_type, handler_id=handler_id, duration_s=duration_s
             )
+
+    # -- envelopes built elsewhere (outbox, replay) ---------------------------------------------
+
+    def publish_envelope(
+        self, envelope: Envelope, *, local: bool = True, remote: bool = True
+    ) -> None:
+        """Deliver an envelope that was built and validated earlier, keeping its id.
+
+        ``remote`` hands it to every remote transport its type is routed to (raising
+        ``TransportError`` like ``publish``); ``local`` then runs the in-process handlers
+        under the usual failure policy. The outbox publishes ``remote=False`` at commit and
+        lets its relay send ``local=False`` later.
+        """
+        local_handlers, remote_deliveries = self._plan_for(envelope.type)
+        if remote:
+            for transport, subs in remote_deliveries:
+                transport.publish(envelope, subs)
+        if local and local_handlers:
+            self._run_local(envelope.type, envelope.payload, envelope, local_handlers)
+
+    def send_remote_batch(self, envelopes: Sequence[Envelope]) -> None:
+        """Hand many envelopes to their remote transports, batched per transport.
+
+        A transport with a ``publish_batch(items)`` method gets each of its items in one
+        call (one round trip); others get one ``publish`` per item. Raises
+        ``TransportError`` if any batch fails: then some items may have been sent.
+        """
+        batches: dict[int, tuple[Transport, list[tuple[Envelope, tuple[Subscription, ...]]]]] = {}
+        for envelope in envelopes:
+            for transport, subs in self._plan_for(envelope.type)[1]:
+                batches.setdefault(id(transport), (transport, []))[1].append((envelope, subs))
+        for transport, items in batches.values():
+            publish_batch = getattr(transport, "publish_batch", None)
+            if publish_batch is not None:
+                publish_batch(items)
+            else:
+                for envelope, subs in items:
+                    transport.publish(envelope, subs)
+
+    def has_remote_subscribers(self, event_type: str) -> bool:
+        """Whether any handler of ``event_type`` runs outside this process."""
+        return bool(self._plan_for(event_type)[1])
+
+    def _plan_for(self, event_type: str) -> _Plan:
+        try:
+            return self._plans[event_type]
+        except KeyError:
+            return self._plan(event_type)
 
     # -- worker side ---------------------------------------------------------------------------
 
@@ -448,4 +506,4 @@ def _unknown_message(name: object) -> str:
 
 
 register_dispatch_code(EventBus.publish.__code__)
-register_dispatch_code(EventBus._publish_checked.__code__, publisher_depth=2)
+register_dispatch_code(EventBus._run_local.__code__, publisher_depth=3)
