@@ -13,6 +13,7 @@ from app.core.events import event_bus
 from app.core.events.extension import init_app as init_event_bus
 from app.core.events.extension import prepare_transports
 from app.core.modules import mount_modules
+from app.core.outbox import init_outbox
 from app.db import db
 from app.errors import register_error_handlers
 from app.health import health_blueprint
@@ -38,5 +39,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.cli.add_command(events_cli)
     with app.app_context():
         db.create_all()
+    init_outbox(app, event_bus)
     prepare_transports(state)
     return app

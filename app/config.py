@@ -84,7 +84,18 @@ SETTINGS: dict[str, Setting] = {
     "EVENTBUS_RQ_DEDUP_TTL": Setting(
         3600, "seconds a re-publish of the same event to the same RQ handler is skipped"
     ),
-    "EVENTBUS_OUTBOX": Setting(False, "write events to a transactional outbox table first"),
+    "EVENTBUS_OUTBOX": Setting(
+        False, "write events with remote handlers to the outbox table in the service's transaction"
+    ),
+    "EVENTBUS_OUTBOX_RELAY": Setting(
+        "thread", "`thread`: relay inside each web process; `none`: run `flask events relay`"
+    ),
+    "EVENTBUS_OUTBOX_BATCH_SIZE": Setting(200, "outbox rows a relay sends per round trip"),
+    "EVENTBUS_OUTBOX_POLL_MS": Setting(1_000, "how often an idle relay looks for new rows"),
+    "EVENTBUS_OUTBOX_LEASE_MS": Setting(
+        30_000, "a claimed batch not marked sent by then is sent again (its relay died)"
+    ),
+    "EVENTBUS_OUTBOX_RETENTION_S": Setting(86_400, "sent outbox rows are deleted after this"),
     "ENABLED_MODULES": Setting(None, "module names the loader mounts (`None`: all found)"),
     "MODULES_PACKAGE": Setting("modules", "package the loader discovers modules in"),
     "DATABASE_URL": Setting(

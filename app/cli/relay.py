@@ -1,0 +1,36 @@
+"""``flask events relay``: send committed outbox rows to their transports."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+
+import click
+from flask import current_app
+
+from app.core.outbox import EXTENSION, OutboxRelay
+
+from .group import events_cli
+
+
+@events_cli.command("relay")
+@click.option("--burst", is_flag=True, help="Send everything due, then exit.")
+def relay_command(burst: bool) -> None:
+    """Run the outbox relay until SIGTERM/SIGINT (or, with --burst, until nothing is due)."""
+    relay: OutboxRelay | None = current_app.extensions.get(EXTENSION)
+    if relay is None:
+        raise click.ClickException("the outbox is off: set EVENTBUS_OUTBOX=true")
+    if burst:
+        click.echo(f"sent {relay.drain()} event(s)")
+        return
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+        relay.wake()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    click.echo("outbox relay running; SIGTERM or Ctrl-C stops it")
+    relay.run(stop)
