@@ -64,6 +64,7 @@ class EventBus:
         self._lock = threading.RLock()
         self._subscriptions: list[Subscription] = []
         self._plans: dict[str, _Plan] = {}
+        self._registry: dict[str, Handler] = {}
         self._known: frozenset[str] = frozenset(EventType)
         self._router = Router(INPROCESS, {}, {INPROCESS})
         self._transports: dict[str, Transport] = {}
@@ -347,10 +348,12 @@ class EventBus:
 
     def handler(self, handler_id: str) -> Handler:
         """The handler registered under ``handler_id``; :class:`UnknownHandlerError` if none."""
-        for sub in self._subscriptions:
-            if sub.handler_id == handler_id:
-                return sub.handler
-        raise UnknownHandlerError(f"no handler {handler_id!r} is registered in this process")
+        try:
+            return self._registry[handler_id]
+        except KeyError:
+            raise UnknownHandlerError(
+                f"no handler {handler_id!r} is registered in this process"
+            ) from None
 
     def deliver(self, handler_id: str, envelope: Envelope) -> None:
         """Run one handler for one envelope taken from a transport (worker side).
@@ -473,6 +476,7 @@ class EventBus:
         )
 
     def _changed(self) -> None:
+        self._registry = {sub.handler_id: sub.handler for sub in self._subscriptions}
         self._plans = {}
         self._refresh_flags()
 

@@ -120,15 +120,44 @@ class Envelope:
 
     @classmethod
     def from_dict(cls, data: Any) -> Envelope:
-        """Rebuild from :meth:`to_dict` output; raise :class:`MalformedEnvelopeError` if invalid."""
+        """Rebuild from :meth:`to_dict` output (decoded JSON: the payload is not re-encoded).
+
+        Raises :class:`MalformedEnvelopeError` naming the first problem: not a dict, a
+        missing or empty or non-string field, an over-long id, a bad version, a payload that
+        is not an object.
+        """
         if not isinstance(data, dict):
             raise MalformedEnvelopeError(f"the envelope is a {type(data).__name__}, not a dict")
-        payload = data.get("payload")
-        if not isinstance(payload, dict):
-            raise MalformedEnvelopeError("the payload is missing or not an object")
-        fields = {key: value for key, value in data.items() if key != "payload"}
-        fields["payload"] = encode_payload(payload)
-        return cls.from_fields({k: "" if v is None else str(v) for k, v in fields.items()})
+        missing = [name for name in ("id", "type", "payload", "occurred_at") if not data.get(name)]
+        if missing and not (missing == ["payload"] and data.get("payload") == {}):
+            raise MalformedEnvelopeError(f"missing field(s): {', '.join(missing)}")
+        payload = data["payload"]
+        if type(payload) is not dict:
+            raise MalformedEnvelopeError("bad version or payload: the payload is not an object")
+        text = {
+            name: data.get(name)
+            for name in ("id", "type", "occurred_at", "producer", "correlation_id", "causation_id")
+        }
+        wrong = [
+            name for name, value in text.items() if value is not None and type(value) is not str
+        ]
+        if wrong:
+            raise MalformedEnvelopeError(f"field(s) {', '.join(wrong)} must be strings")
+        if len(data["id"]) > _MAX_ID_LENGTH:
+            raise MalformedEnvelopeError("the id is longer than 128 characters")
+        version = data.get("version", 1)
+        if type(version) is not int or version < 1:
+            raise MalformedEnvelopeError(f"bad version or payload: version {version!r}")
+        return cls(
+            id=data["id"],
+            type=data["type"],
+            payload=payload,
+            correlation_id=data.get("correlation_id") or data["id"],
+            causation_id=data.get("causation_id") or None,
+            producer=data.get("producer") or "",
+            version=version,
+            occurred_at=data["occurred_at"],
+        )
 
 
 def _text(value: Any) -> str:

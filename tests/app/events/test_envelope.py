@@ -1,0 +1,80 @@
+"""The envelope on the wire: flat string fields (streams) and a JSON dict (RQ), both ways."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from app.core.events import MalformedEnvelopeError
+from app.core.events.envelope import Envelope
+
+ENVELOPE = Envelope(
+    id="a" * 32,
+    type="patient.created",
+    payload={"patient_id": "p1", "name": "Zoë", "tags": ["x"]},
+    correlation_id="req-1",
+    causation_id="b" * 32,
+    producer="patients",
+    version=2,
+    occurred_at="2026-11-22T10:00:00.000001Z",
+)
+
+
+def test_flat_fields_round_trip_with_bytes_or_text() -> None:
+    fields = ENVELOPE.to_fields()
+    assert all(isinstance(value, str) for value in fields.values())
+    assert fields["payload"] == '{"patient_id":"p1","name":"Zoë","tags":["x"]}'
+    assert Envelope.from_fields(fields) == ENVELOPE
+    as_bytes = {key.encode(): value.encode() for key, value in fields.items()}
+    assert Envelope.from_fields(as_bytes) == ENVELOPE
+
+
+def test_dict_round_trip() -> None:
+    assert Envelope.from_dict(ENVELOPE.to_dict()) == ENVELOPE
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"id": ""}, "missing field(s): id"),
+        ({"type": None}, "missing field(s): type"),
+        ({"payload": "[]"}, "payload is not an object"),
+        ({"payload": ["x"]}, "payload is not an object"),
+        ({"version": "2"}, "version '2'"),
+        ({"version": 0}, "version 0"),
+        ({"producer": 7}, "producer must be strings"),
+        ({"id": "x" * 129}, "longer than 128"),
+    ],
+)
+def test_malformed_dicts_are_refused_with_a_reason(change: dict[str, Any], message: str) -> None:
+    with pytest.raises(MalformedEnvelopeError, match=re.escape(message)):
+        Envelope.from_dict({**ENVELOPE.to_dict(), **change})
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"payload": "{not json"}, "bad version or payload"),
+        ({"payload": "[1]"}, "not an object"),
+        ({"version": "two"}, "bad version"),
+        ({"occurred_at": ""}, "missing field"),
+    ],
+)
+def test_malformed_fields_are_refused_with_a_reason(change: dict[str, str], message: str) -> None:
+    with pytest.raises(MalformedEnvelopeError, match=re.escape(message)):
+        Envelope.from_fields({**ENVELOPE.to_fields(), **change})
+
+
+def test_non_utf8_bytes_are_refused() -> None:
+    fields: dict[Any, Any] = {k.encode(): v.encode() for k, v in ENVELOPE.to_fields().items()}
+    fields[b"type"] = b"\xff\xfe"
+    with pytest.raises(MalformedEnvelopeError, match="not UTF-8"):
+        Envelope.from_fields(fields)
+
+
+def test_a_missing_correlation_falls_back_to_the_event_id() -> None:
+    data = {**ENVELOPE.to_dict(), "correlation_id": None, "causation_id": None}
+    envelope = Envelope.from_dict(data)
+    assert envelope.correlation_id == envelope.id and envelope.causation_id is None
