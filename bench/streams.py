@@ -4,8 +4,9 @@
    the same envelope's fields (one command per event each). Bar: >= 0.9x.
 2. drain: one worker (burst, one no-op handler, batch 100) draining a pre-filled stream vs a
    raw ``XREADGROUP COUNT 100`` loop with ``XACK`` pipelined into the next read. The worker is
-   measured as embedded (``bus.deliver`` only) and as ``flask events worker`` runs it (each
-   delivery in a Flask app context with Flask-SQLAlchemy's teardown). Bar: >= 0.4x.
+   measured as embedded (``bus.deliver`` only) and as ``flask events worker`` runs it (inside
+   the app through a ``WorkerScope``: an app context per batch, a fresh ``g`` and database
+   session per delivery). Bar: >= 0.4x.
 3. latency: publish -> handler start at a steady 1,000 events/s with a worker running in a
    background thread (blocking reads); p50 and p99.
 
@@ -30,6 +31,7 @@ from app.core.events import EventBus, EventType, Router
 from app.core.events.envelope import Envelope, new_event_id
 from app.db import db
 from app.log import configure_logging
+from app.worker_scope import WorkerScope
 from bench.timing import markdown_table
 from transports.redis_streams import RedisStreamsTransport
 from transports.streams_keys import StreamKeys
@@ -111,18 +113,26 @@ def bench_drain(
                 return
             acks = [entry_id for entry_id, _ in reply[0][1]]
 
-    def worker(context: Any) -> None:
+    scope = WorkerScope(flask_app)
+
+    def worker(in_app: bool) -> None:
         reset()
         subs = select_subscriptions(bus.subscriptions())
         StreamsWorker(
-            bus, settings, subs, consumer_name="bench", client=client, context=context
+            bus,
+            settings,
+            subs,
+            consumer_name="bench",
+            client=client,
+            context=scope.batch if in_app else None,
+            after_delivery=scope.after_delivery if in_app else None,
         ).run(burst=True)
 
     return _interleaved(
         {
             "raw XREADGROUP+XACK": raw,
-            "worker, embedded": lambda: worker(None),
-            "worker, with app context": lambda: worker(flask_app.app_context),
+            "worker, embedded": lambda: worker(False),
+            "worker, in the app (as the CLI runs it)": lambda: worker(True),
         },
         count,
         rounds,

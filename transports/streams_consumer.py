@@ -111,7 +111,10 @@ class GroupConsumer:
         self._acks = {}
         if not reply:
             return 0
-        acquired = time.monotonic()
+        with self.delivery.batch():
+            return self._handle_reply(reply, stop, time.monotonic())
+
+    def _handle_reply(self, reply: Any, stop: threading.Event, acquired: float) -> int:
         count = 0
         handle = self.delivery.handle
         ack = Outcome.ACK

@@ -23,8 +23,8 @@ Thread safety: one instance per consumer thread.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, NamedTuple
 
 from structlog.contextvars import bind_contextvars, unbind_contextvars
@@ -76,6 +76,7 @@ class EntryDelivery:
         consumer: str,
         *,
         context: ContextFactory | None = None,
+        after_delivery: Callable[[], None] | None = None,
     ) -> None:
         self.bus = bus
         self.client = client
@@ -83,6 +84,8 @@ class EntryDelivery:
         self.handler_id = handler_id
         self.consumer = consumer
         self.context = context
+        self.after_delivery = after_delivery
+        self._in_batch = False
         self._event_types: dict[str, str | None] = {}
         self._deliver = bus.deliver
         self._max_deliveries = settings.max_deliveries
@@ -96,8 +99,12 @@ class EntryDelivery:
         # Bound until the next entry overwrites them; the consumer unbinds them when idle.
         bind_contextvars(correlation_id=envelope.correlation_id, event_id=envelope.id)
         try:
-            if self.context is None:
-                self._deliver(self.handler_id, envelope)
+            if self._in_batch or self.context is None:
+                try:
+                    self._deliver(self.handler_id, envelope)
+                finally:
+                    if self.after_delivery is not None:
+                        self.after_delivery()
             else:
                 with self.context():
                     self._deliver(self.handler_id, envelope)
@@ -106,6 +113,19 @@ class EntryDelivery:
         except Exception as exc:
             return self._failed(entry, envelope, exc)
         return Outcome.ACK
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Deliver a batch inside one context (``after_delivery`` still runs per entry)."""
+        if self.context is None or self.after_delivery is None or self._in_batch:
+            yield
+            return
+        with self.context():
+            self._in_batch = True
+            try:
+                yield
+            finally:
+                self._in_batch = False
 
     def bind_handler(self) -> None:
         """Bind ``handler_id`` in this thread's log context (once, when its consumer starts)."""

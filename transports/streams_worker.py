@@ -29,7 +29,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from fnmatch import fnmatchcase
 from typing import Any
@@ -42,6 +42,7 @@ from app.core.events.bus import EventBus
 from app.core.events.exceptions import ConfigurationError, EventBusError
 from app.core.events.subscriptions import Subscription
 from app.log import get_logger
+from app.worker_scope import WorkerScope
 
 from .streams_claim import raw_autoclaim_client
 from .streams_consumer import GroupConsumer
@@ -90,6 +91,7 @@ class StreamsWorker:
         consumer_name: str | None = None,
         client: Any = None,
         context: ContextFactory | None = None,
+        after_delivery: Callable[[], None] | None = None,
     ) -> None:
         if concurrency < 1:
             raise ConfigurationError(f"concurrency must be at least 1, got {concurrency}")
@@ -117,7 +119,13 @@ class StreamsWorker:
         self.consumers = [
             GroupConsumer(
                 EntryDelivery(
-                    bus, self.client, settings, handler_id, self.consumer(slot), context=context
+                    bus,
+                    self.client,
+                    settings,
+                    handler_id,
+                    self.consumer(slot),
+                    context=context,
+                    after_delivery=after_delivery,
                 ),
                 raw,
                 streams,
@@ -140,8 +148,9 @@ class StreamsWorker:
         consumer_name: str | None = None,
         client: Any = None,
     ) -> StreamsWorker:
-        """A worker for ``app``'s handlers routed here; each delivery runs in an app context."""
+        """A worker for ``app``'s handlers routed here, run inside the app (a WorkerScope)."""
         bus = app.extensions["eventbus"].bus
+        scope = WorkerScope(app)
         return cls(
             bus,
             StreamsSettings.from_config(app.config),
@@ -149,7 +158,8 @@ class StreamsWorker:
             concurrency=concurrency,
             consumer_name=consumer_name,
             client=client,
-            context=app.app_context,
+            context=scope.batch,
+            after_delivery=scope.after_delivery,
         )
 
     def consumer(self, slot: int) -> str:

@@ -365,8 +365,11 @@ class EventBus:
         handler = self.handler(handler_id)
         if self.strict and envelope.type not in self._known:
             raise UnknownEventError(f"{envelope.type!r} is not a member of EventType")
-        with context.delivering(envelope):
+        tokens = context.enter_delivery(envelope)
+        try:
             handler(envelope.payload)
+        finally:
+            context.exit_delivery(tokens)
 
     def subscriptions(self) -> tuple[Subscription, ...]:
         """Every subscription, in subscription order."""

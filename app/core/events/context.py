@@ -85,6 +85,17 @@ def bind_correlation_id(value: str) -> Iterator[str]:
         _correlation.reset(token)
 
 
+def enter_delivery(envelope: Envelope) -> tuple[Token[Envelope | None], Token[str | None]]:
+    """Make ``envelope`` the current event and correlation (the fast form of ``delivering``)."""
+    return _delivering.set(envelope), _correlation.set(envelope.correlation_id)
+
+
+def exit_delivery(tokens: tuple[Token[Envelope | None], Token[str | None]]) -> None:
+    """Undo :func:`enter_delivery`."""
+    _correlation.reset(tokens[1])
+    _delivering.reset(tokens[0])
+
+
 @contextmanager
 def delivering(envelope: Envelope) -> Iterator[Envelope]:
     """Run a worker-side handler call with ``envelope`` as the current event and correlation."""
@@ -166,9 +177,27 @@ def new_envelope(
     )
 
 
+# Code objects of functions that publish on behalf of another producer (e.g. events queued
+# until a commit), with the name of their local holding that producer.
+_RELAY_CODES: dict[CodeType, str] = {}
+
+
+def register_relay_code(code: CodeType, producer_local: str) -> None:
+    """Mark ``code`` as publishing for the producer held in its local ``producer_local``."""
+    _RELAY_CODES[code] = producer_local
+
+
+def producer_of(frame: FrameType | None) -> str:
+    """The producer of an event published by the code running in ``frame`` (see below)."""
+    return _producer(frame)
+
+
 def _producer(frame: FrameType | None) -> str:
     """The publishing module: ``patients`` for code in ``modules.patients.*``, else the module."""
     while frame is not None:
+        relay = _RELAY_CODES.get(frame.f_code)
+        if relay is not None:
+            return str(frame.f_locals.get(relay, ""))
         name = str(frame.f_globals.get("__name__", ""))
         if not name.startswith(("app.core.events", "contextlib")):
             parts = name.split(".")
