@@ -22,6 +22,7 @@ from app.core.events.bus import INPROCESS, EventBus
 from app.core.events.envelope import new_event_id
 from app.core.events.exceptions import ConfigurationError
 from app.core.events.routing import Router
+from app.core.events.schemas import check_declared_payload
 from app.core.events.transport import Transport
 
 __all__ = ["EventBusState", "init_app", "prepare_transports"]
@@ -59,6 +60,7 @@ def init_app(app: Flask, bus: EventBus) -> EventBusState:
         validate=bool(config["EVENTBUS_VALIDATE_PAYLOADS"]),
         max_payload_bytes=int(config["EVENTBUS_MAX_PAYLOAD_BYTES"]),
         raise_handler_errors=bool(config["EVENTBUS_RAISE_HANDLER_ERRORS"]),
+        schema_check=check_declared_payload,
     )
     state = EventBusState(bus, router, transports)
     app.extensions["eventbus"] = state

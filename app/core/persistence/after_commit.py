@@ -1,0 +1,192 @@
+"""Publish at the transaction boundary: events queued on a session go out only after COMMIT.
+
+A service calls :func:`publish_after_commit` where it would call ``event_bus.publish``::
+
+    patient = Patient(...)
+    db.session.add(patient)
+    publish_after_commit(EventType.PATIENT_CREATED, {...})
+    db.session.commit()          # the event is published here, after the COMMIT succeeded
+
+Contract:
+
+- **Validation happens at the call**, exactly as ``publish()`` would do it (strict name,
+  JSON encodability and size, declared shape), so bad input raises in the service, before
+  anything is committed.
+- Events belong to the innermost transaction open on the session (a transaction is begun if
+  none is). A SAVEPOINT that is released hands its events to the enclosing transaction; one
+  that rolls back drops them. When the outermost transaction commits, its events are
+  published with ``event_bus.publish`` in the order they were queued; when it rolls back (or
+  the session is closed without committing) they are dropped: **a transaction that rolls
+  back publishes nothing**.
+- The events' producer (envelope ``producer``) is the module that queued them, not the code
+  that happened to commit.
+- Publishing happens after the connection was released, so the session is usable again and
+  in-process handlers see the committed rows. Handlers that write must use their own
+  transaction (:func:`app.core.persistence.idempotent_handler` gives them one).
+- Every queued event is published even if an earlier one fails. Then, if any failed, the
+  error is raised from ``commit()`` (the data is committed by then): a ``HandlerError``
+  combining every handler error (only with ``EVENTBUS_RAISE_HANDLER_ERRORS``, i.e. in
+  tests), or the first other error (e.g. a ``TransportError``: Redis down), after logging
+  each failure with the event type. Closing that gap (commit succeeded, publish failed) is
+  the outbox's job, not this helper's.
+
+The payload is copied (shallowly) when queued: do not mutate nested values afterwards.
+Thread safety: a session belongs to one thread, and so do its queued events.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction, scoped_session
+
+from app.core.events import EventBus, HandlerError, UnknownEventError, event_bus
+from app.core.events.context import producer_of, register_relay_code
+from app.core.events.payload import check_payload
+from app.core.events.schemas import check_declared_payload
+from app.db import db
+from app.log import get_logger
+
+__all__ = ["PendingEvent", "pending_events", "publish_after_commit"]
+
+_PENDING = "eventbus.pending"  # session.info key: {transaction: [PendingEvent, ...]}
+_COMMITTED = "eventbus.committed"  # session.info key: transactions whose COMMIT succeeded
+_install_lock = threading.Lock()
+_installed = False
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEvent:
+    """An event waiting for its transaction to commit."""
+
+    event_type: str
+    payload: dict[str, Any]
+    bus: EventBus
+    producer: str
+
+
+def publish_after_commit(
+    event_type: str,
+    payload: Mapping[str, Any],
+    *,
+    session: Session | scoped_session[Any] | None = None,
+    bus: EventBus = event_bus,
+) -> None:
+    """Validate ``payload`` now; publish it on ``bus`` once ``session``'s transaction commits.
+
+    ``session`` defaults to ``db.session`` (the current app context's session). Raises the
+    bus's ``EventValidationError`` subclasses for a bad name or payload; nothing is queued then.
+    """
+    data = dict(payload)
+    _validate(bus, event_type, data)
+    target = _resolve(session)
+    _install_hooks()
+    transaction = target.get_nested_transaction() or target.get_transaction()
+    if transaction is None:
+        transaction = target.begin()
+    queues: dict[SessionTransaction, list[PendingEvent]] = target.info.setdefault(_PENDING, {})
+    producer = producer_of(sys._getframe(1))
+    queues.setdefault(transaction, []).append(PendingEvent(str(event_type), data, bus, producer))
+
+
+def pending_events(session: Session | scoped_session[Any] | None = None) -> list[PendingEvent]:
+    """Every event queued on ``session`` and not yet published or dropped (for tests, tools)."""
+    queues = _resolve(session).info.get(_PENDING, {})
+    return [pending for queue in queues.values() for pending in queue]
+
+
+def _validate(bus: EventBus, event_type: str, data: dict[str, Any]) -> None:
+    """The checks ``bus.publish`` makes, made now so a bad event fails before the COMMIT."""
+    if not isinstance(event_type, str):
+        raise UnknownEventError(f"the event name must be a str, got {type(event_type).__name__}")
+    if bus.strict and event_type not in bus.known_events:
+        raise UnknownEventError(
+            f"{event_type!r} is not a member of EventType: add it to app/core/events/types.py, "
+            "or set EVENTBUS_STRICT=False"
+        )
+    if bus.validate:
+        check_payload(data, bus.max_payload_bytes)
+        check_declared_payload(event_type, data)
+
+
+def _resolve(session: Session | scoped_session[Any] | None) -> Session:
+    if session is None:
+        return db.session()
+    if isinstance(session, scoped_session):
+        resolved: Session = session()
+        return resolved
+    return session
+
+
+def _install_hooks() -> None:
+    """Listen on every ``Session`` once; the listeners do nothing for sessions with no events."""
+    global _installed  # noqa: PLW0603 (a process-wide, install-once flag)
+    if _installed:
+        return
+    with _install_lock:
+        if not _installed:
+            event.listen(Session, "after_commit", _after_commit)
+            event.listen(Session, "after_transaction_end", _after_transaction_end)
+            _installed = True
+
+
+def _after_commit(session: Session) -> None:
+    if not session.info.get(_PENDING):
+        return
+    committed = session.get_nested_transaction() or session.get_transaction()
+    if committed is not None:
+        session.info.setdefault(_COMMITTED, set()).add(committed)
+
+
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    queues: dict[SessionTransaction, list[PendingEvent]] | None = session.info.get(_PENDING)
+    if not queues:
+        return
+    committed: set[SessionTransaction] = session.info.get(_COMMITTED, set())
+    was_committed = transaction in committed
+    committed.discard(transaction)
+    events = queues.pop(transaction, None)
+    if not events or not was_committed:
+        return  # nothing queued here, or rolled back: drop
+    parent = transaction.parent
+    if parent is not None:
+        queues.setdefault(parent, []).extend(events)  # a released SAVEPOINT
+        return
+    _publish_all(events)
+
+
+def _publish_all(events: list[PendingEvent]) -> None:
+    """Publish each event; then raise the collected failures (see the module docstring)."""
+    handler_errors: list[HandlerError] = []
+    other: list[Exception] = []
+    for pending in events:
+        producer = pending.producer  # noqa: F841 (read from this frame: register_relay_code)
+        try:
+            pending.bus.publish(pending.event_type, pending.payload)
+        except HandlerError as exc:
+            handler_errors.append(exc)
+        except Exception as exc:
+            get_logger("eventbus.after_commit").error(
+                "event.publish_failed_after_commit",
+                event_type=pending.event_type,
+                error=type(exc).__name__,
+            )
+            other.append(exc)
+    if other:
+        raise other[0]
+    if len(handler_errors) == 1:
+        raise handler_errors[0]
+    if handler_errors:
+        raise HandlerError(
+            f"handlers failed for {len(handler_errors)} events published after commit",
+            [error for group in handler_errors for error in group.exceptions],
+            [handler_id for group in handler_errors for handler_id in group.handler_ids],
+        )
+
+
+register_relay_code(_publish_all.__code__, "producer")

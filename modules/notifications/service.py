@@ -1,0 +1,116 @@
+"""Notifications: remember contacts, create messages, deliver them through the sender.
+
+Runs inside an event handler's own transaction (see ``handlers.py``). A message whose
+patient's contact details have not arrived yet waits as ``pending`` and is delivered when
+they do (remote transports may deliver ``appointment.scheduled`` before ``patient.created``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.core.events import EventType
+from app.core.events.schemas import NotificationChannel, NotificationKind, NotificationSent
+from app.core.persistence import new_id, publish_after_commit, utcnow
+from app.db import db
+from app.log import get_logger
+
+from .models import FAILED, PENDING, SENT, SKIPPED, Contact, Message
+from .sender import NotificationsState, OutgoingMessage
+from .templates import render
+
+__all__ = ["messages_for", "notify", "remember_contact"]
+
+
+def remember_contact(
+    patient_id: str, as_of: str, *, full_name: str | None, email: str | None, phone: str | None
+) -> None:
+    """Store the patient's contact details unless newer ones (by event time) are stored;
+    then deliver the patient's pending messages."""
+    contact = db.session.get(Contact, patient_id, with_for_update=True)
+    if contact is None:
+        contact = Contact(patient_id=patient_id, as_of=as_of)
+        db.session.add(contact)
+    elif contact.as_of > as_of:
+        return
+    contact.full_name, contact.email, contact.phone, contact.as_of = full_name, email, phone, as_of
+    db.session.flush()
+    _deliver_pending(contact)
+
+
+def notify(
+    patient_id: str, kind: NotificationKind, context: dict[str, Any], source_event_id: str | None
+) -> Message:
+    """Create a ``kind`` message for the patient and deliver it if their contact is known."""
+    message = Message(
+        id=new_id(),
+        patient_id=patient_id,
+        kind=kind,
+        context=context,
+        status=PENDING,
+        source_event_id=source_event_id,
+    )
+    db.session.add(message)
+    contact = db.session.get(Contact, patient_id)
+    if contact is not None:
+        _deliver(message, contact)
+    return message
+
+
+def messages_for(patient_id: str, limit: int) -> list[Message]:
+    """The patient's messages, oldest first."""
+    query = (
+        select(Message)
+        .where(Message.patient_id == patient_id)
+        .order_by(Message.created_at, Message.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query).all())
+
+
+def _deliver_pending(contact: Contact) -> None:
+    query = (
+        select(Message)
+        .where(Message.patient_id == contact.patient_id, Message.status == PENDING)
+        .order_by(Message.created_at, Message.id)
+    )
+    for message in db.session.scalars(query).all():
+        _deliver(message, contact)
+
+
+def _deliver(message: Message, contact: Contact) -> None:
+    channel: NotificationChannel
+    if contact.email:
+        channel, recipient = "email", contact.email
+    elif contact.phone:
+        channel, recipient = "sms", contact.phone
+    else:
+        message.status, message.error = SKIPPED, "the patient has no e-mail address or phone"
+        return
+    subject, body = render(message.kind, contact.full_name, message.context)
+    message.channel, message.recipient = channel, recipient
+    message.subject, message.body = subject, body
+    state: NotificationsState = current_app.extensions["notifications"]
+    outgoing = OutgoingMessage(
+        message.id, message.patient_id, message.kind, channel, recipient, subject, body
+    )
+    try:
+        state.sender.send(outgoing)
+    except Exception as exc:
+        message.status, message.error = FAILED, type(exc).__name__
+        get_logger("notifications").warning(
+            "notification.failed", notification_id=message.id, error=type(exc).__name__
+        )
+        return
+    message.status, message.sent_at = SENT, utcnow()
+    kind: NotificationKind = message.kind  # type: ignore[assignment]
+    payload: NotificationSent = {
+        "notification_id": message.id,
+        "patient_id": message.patient_id,
+        "kind": kind,
+        "channel": channel,
+    }
+    publish_after_commit(EventType.NOTIFICATION_SENT, payload)

@@ -1,0 +1,33 @@
+"""The timeline HTTP API (JSON, read only): ``/timeline``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+from sqlalchemy import select
+
+from app.core.http import query_int, require_id
+from app.db import db
+
+from .models import Entry
+
+__all__ = ["blueprint"]
+
+blueprint = Blueprint("patient_timeline", __name__, url_prefix="/timeline")
+Response = tuple[dict[str, Any], int]
+
+
+@blueprint.get("/patients/<patient_id>")
+def for_patient(patient_id: str) -> Response:
+    """The patient's events in the order they occurred: ``?limit=200&offset=0``."""
+    require_id(patient_id, "patient")
+    query = (
+        select(Entry)
+        .where(Entry.patient_id == patient_id)
+        .order_by(Entry.occurred_at, Entry.seq)
+        .limit(query_int("limit", 200, maximum=1000))
+        .offset(query_int("offset", 0, minimum=0, maximum=10_000_000))
+    )
+    entries = db.session.scalars(query).all()
+    return {"patient_id": patient_id, "entries": [entry.to_dict() for entry in entries]}, 200
