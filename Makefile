@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest catalog bench clean
+.PHONY: run test lint typecheck architecture pytest catalog bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/flask --app wsgi run
 
-test: $(STAMP) lint typecheck pytest
+test: $(STAMP) lint typecheck architecture pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -25,8 +25,16 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# ADR 0003's rules (module boundaries, event names) and a fresh docs/events-catalog.md.
+architecture: $(STAMP)
+	$(BIN)/flask --app wsgi events check
+	$(BIN)/flask --app wsgi events catalog --check
+
 pytest: $(STAMP)
 	$(BIN)/pytest -q
+
+catalog: $(STAMP)
+	$(BIN)/flask --app wsgi events catalog
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -1,20 +1,42 @@
-"""``flask events list``."""
+"""``flask events list``: events, where they are published, their handlers and transports."""
 
 from __future__ import annotations
 
 from app import create_app
-from app.core.events import event_bus
+from app.core.events import EventType, event_bus
+
+HEADER = ["EVENT", "PUBLISHED BY", "HANDLER", "TRANSPORT"]
 
 
-def test_list_shows_every_event_with_handlers_and_transports() -> None:
-    app = create_app({"MODULES_PACKAGE": "tests.app.modules.samples.valid", "TESTING": True})
+def table(package: str) -> list[list[str]]:
+    """The rows of ``events list`` for an app on ``package``, cut at the header's columns."""
+    app = create_app({"MODULES_PACKAGE": package, "TESTING": True})
     try:
         result = app.test_cli_runner().invoke(args=["events", "list"])
     finally:
         event_bus.remove_owned("loader")
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
-    assert lines[0].split() == ["EVENT", "HANDLER", "TRANSPORT"]
-    rows = [line.split() for line in lines[1:]]
-    assert ["patient.created", "beta.on_patient_event", "inprocess"] in rows
-    assert ["invoice.paid", "beta.on_everything", "inprocess"] in rows
+    header, *lines = result.output.splitlines()
+    starts = [header.index(title) for title in HEADER]
+    bounds = list(zip(starts, [*starts[1:], None], strict=True))
+    assert [header[a:b].strip() for a, b in bounds] == HEADER
+    return [[line[a:b].strip() for a, b in bounds] for line in lines]
+
+
+def test_list_shows_every_event_with_handlers_and_transports() -> None:
+    rows = table("tests.app.modules.samples.valid")
+    assert [row[0] for row in rows if row[0]] == [str(member) for member in EventType]
+    assert rows[:2] == [
+        ["patient.created", "-", "beta.on_patient_event", "inprocess"],
+        ["", "", "beta.on_everything", "inprocess"],
+    ]
+    assert ["invoice.paid", "-", "beta.on_everything", "inprocess"] in rows
+
+
+def test_list_shows_where_each_event_is_published() -> None:
+    rows = table("tests.app.architecture.samples.clean")
+    service = "tests/app/architecture/samples/clean/alpha/service.py"
+    created = next(row for row in rows if row[0] == "patient.created")
+    assert created[1].startswith(f"alpha ({service}:")
+    assert created[2:] == ["beta.on_patient_created", "inprocess"]
+    assert ["notification.sent", "-", "-", "-"] in rows

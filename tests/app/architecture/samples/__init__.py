@@ -1,0 +1,1 @@
+"""Sample module trees for the architecture checks: each plants one kind of violation."""

@@ -1,0 +1,1 @@
+"""beta reaches into alpha three ways without depending on it; gamma depends on alpha."""

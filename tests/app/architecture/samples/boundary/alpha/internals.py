@@ -1,0 +1,3 @@
+"""alpha's private state: nothing outside alpha may import it without depending on alpha."""
+
+SECRET = 42

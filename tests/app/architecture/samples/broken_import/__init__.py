@@ -1,0 +1,1 @@
+"""A module that fails to import: the static checks still run on its source."""

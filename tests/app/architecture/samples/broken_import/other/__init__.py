@@ -1,0 +1,5 @@
+from app.core.modules import BaseModule, Manifest
+
+
+class OtherModule(BaseModule):
+    manifest = Manifest("other")

@@ -1,0 +1,1 @@
+"""A package that must stay broker-free but imports redis and rq (checked as if it were app/)."""

@@ -1,0 +1,1 @@
+"""A module whose event names cannot be known without running it."""

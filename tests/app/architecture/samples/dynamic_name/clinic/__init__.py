@@ -1,0 +1,5 @@
+from app.core.modules import BaseModule, Manifest
+
+
+class ClinicModule(BaseModule):
+    manifest = Manifest("clinic")

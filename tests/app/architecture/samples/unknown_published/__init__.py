@@ -1,0 +1,1 @@
+"""A module that publishes names EventType does not declare."""

@@ -1,0 +1,204 @@
+"""JSON request helpers: 415, 400 with per-field messages, conversions, query parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from app.core.http import (
+    BodySchema,
+    Boolean,
+    Choice,
+    Date,
+    DateTime,
+    Email,
+    Id,
+    Integer,
+    ListOf,
+    Text,
+    json_body,
+    query_id,
+    query_int,
+    require_id,
+)
+from app.errors import ApiError
+
+
+@pytest.fixture
+def flask_app() -> Iterator[Flask]:
+    yield Flask(__name__)
+
+
+def body_of(app: Flask, data: str | bytes, content_type: str | None, **kw: Any) -> dict[str, Any]:
+    with app.test_request_context("/", method="POST", data=data, content_type=content_type):
+        return json_body(**kw)
+
+
+def error_of(call: Any) -> ApiError:
+    with pytest.raises(ApiError) as caught:
+        call()
+    return caught.value
+
+
+def test_json_body_reads_an_object(flask_app: Flask) -> None:
+    assert body_of(flask_app, '{"a": 1}', "application/json") == {"a": 1}
+    assert body_of(flask_app, '{"a": 1}', "application/merge-patch+json") == {"a": 1}
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "status", "code"),
+    [
+        ('{"a": 1}', "text/plain", 415, "unsupported_media_type"),
+        ('{"a": 1}', None, 415, "unsupported_media_type"),
+        ("{", "application/json", 400, "malformed_json"),
+        ('{"a": Infinity}', "application/json", 400, "malformed_json"),
+        (b"\xff\xfe", "application/json", 400, "malformed_json"),
+        ("[" * 100_000, "application/json", 400, "malformed_json"),
+        ("", "application/json", 400, "malformed_json"),
+        ("[1]", "application/json", 400, "invalid_request"),
+    ],
+)
+def test_json_body_errors(
+    flask_app: Flask, data: str | bytes, content_type: str | None, status: int, code: str
+) -> None:
+    error = error_of(lambda: body_of(flask_app, data, content_type))
+    assert (error.status, error.code) == (status, code)
+
+
+def test_an_optional_body_may_be_empty_but_not_of_another_type(flask_app: Flask) -> None:
+    assert body_of(flask_app, "", None, optional=True) == {}
+    assert body_of(flask_app, "  ", "text/plain", optional=True) == {}
+    error = error_of(lambda: body_of(flask_app, "x", "text/plain", optional=True))
+    assert error.status == 415
+
+
+SCHEMA = BodySchema(
+    name=Text(max_length=5),
+    email=Email(required=False, nullable=True),
+    born=Date(required=False),
+    at=DateTime(required=False),
+    count=Integer(minimum=0, maximum=10, required=False),
+    flag=Boolean(required=False),
+    kind=Choice(["a", "b"], required=False),
+    ref=Id(required=False),
+    items=ListOf(BodySchema(n=Integer(minimum=1)), min_items=1, required=False),
+)
+
+
+def fields_of(data: dict[str, Any], **kw: Any) -> dict[str, str]:
+    error = error_of(lambda: SCHEMA.load(data, **kw))
+    assert (error.status, error.code) == (400, "invalid_request")
+    return error.fields
+
+
+def test_load_converts_every_kind() -> None:
+    loaded = SCHEMA.load(
+        {
+            "name": " Ada ",
+            "email": None,
+            "born": "1815-12-10",
+            "at": "2030-01-15T10:30:00+01:00",
+            "count": 0,
+            "flag": False,
+            "kind": "b",
+            "ref": "a" * 32,
+            "items": [{"n": 1}, {"n": 2}],
+        }
+    )
+    assert loaded == {
+        "name": "Ada",
+        "email": None,
+        "born": date(1815, 12, 10),
+        "at": datetime(2030, 1, 15, 9, 30, tzinfo=UTC),
+        "count": 0,
+        "flag": False,
+        "kind": "b",
+        "ref": "a" * 32,
+        "items": [{"n": 1}, {"n": 2}],
+    }
+
+
+def test_every_error_is_reported_at_once() -> None:
+    assert fields_of(
+        {
+            "email": "x@",
+            "born": "1815-02-30",
+            "at": "2030-01-15T10:30:00",
+            "count": -1,
+            "flag": "yes",
+            "kind": "c",
+            "ref": "A" * 32,
+            "items": [{"n": 0}, "x", {"m": 1}],
+            "other": 1,
+        }
+    ) == {
+        "name": "is required",
+        "email": "must be an e-mail address",
+        "born": "must be a valid date, YYYY-MM-DD",
+        "at": "must include a UTC offset, e.g. 2030-01-15T09:30:00Z",
+        "count": "must not be negative",
+        "flag": "must be true or false",
+        "kind": "must be one of: a, b",
+        "ref": "must be an id (32 hexadecimal characters)",
+        "items[0].n": "must be greater than zero",
+        "items[1]": "must be an object",
+        "items[2].n": "is required",
+        "items[2].m": "is not a known field",
+        "other": "is not a known field",
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("toolong", "must be at most 5 characters"),
+        ("   ", "must not be empty"),
+        ("a\x00", "must not contain control characters"),
+        (5, "must be a string"),
+    ],
+)
+def test_text_limits(value: Any, message: str) -> None:
+    assert fields_of({"name": value}) == {"name": message}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [(11, "must be at most 10"), (1.0, "must be an integer"), (True, "must be an integer")],
+)
+def test_integer_limits(value: Any, message: str) -> None:
+    assert fields_of({"name": "a", "count": value}) == {"count": message}
+
+
+def test_partial_loads_skip_missing_required_fields() -> None:
+    assert SCHEMA.load({"count": 3}, partial=True) == {"count": 3}
+    assert fields_of({"name": None}, partial=True) == {"name": "must not be null"}
+
+
+def test_date_and_datetime_options() -> None:
+    past = BodySchema(d=Date(past_only=True), t=DateTime(future_only=True))
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    error = error_of(lambda: past.load({"d": tomorrow, "t": "2001-01-01T00:00:00Z"}))
+    assert error.fields == {"d": "must not be in the future", "t": "must be in the future"}
+
+
+def test_query_parameters(flask_app: Flask) -> None:
+    with flask_app.test_request_context("/?page=3&ref=" + "b" * 32):
+        assert query_int("page", 1) == 3
+        assert query_int("absent", 7) == 7
+        assert query_id("ref") == "b" * 32
+        assert query_id("absent") is None
+    with flask_app.test_request_context("/?page=x&ref=1"):
+        assert error_of(lambda: query_int("page", 1)).fields == {"page": "must be an integer"}
+        assert error_of(lambda: query_id("ref")).fields == {
+            "ref": "must be an id (32 hexadecimal characters)"
+        }
+
+
+def test_require_id_is_a_404_for_anything_that_is_not_an_id() -> None:
+    assert require_id("c" * 32, "thing") == "c" * 32
+    error = error_of(lambda: require_id("../etc/passwd", "thing"))
+    assert (error.status, error.code) == (404, "thing_not_found")
