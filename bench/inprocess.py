@@ -46,7 +46,8 @@ def make_handlers(count: int) -> list[Callable[[Any], None]]:
 
 
 def variants_for(count: int) -> dict[str, Runner]:
-    """Every variant as ``run(k)``: ``k`` publishes to ``count`` subscribers of the same functions."""
+    """Every variant as ``run(k)``: ``k`` publishes to ``count`` subscribers of one set of
+    functions."""
     handlers = make_handlers(count)
     subscribers = tuple(handlers)
 

@@ -2,8 +2,9 @@
 
 Each variant is a callable ``run(k)`` that performs the operation ``k`` times in its own tight
 loop (no wrapper call per operation, so the floor is not inflated); ``k`` is calibrated so a
-sample takes about ``sample_ms``; garbage collection is off during a sample. Every round runs every variant once, in a shuffled order (fixed seed), so all variants
-see the same machine noise; the figure is the median ns per operation over the rounds.
+sample takes about ``sample_ms``; garbage collection is off during a sample. Every round runs
+every variant once, in a shuffled order (fixed seed), so all variants see the same machine
+noise; the figure is the median ns per operation over the rounds.
 """
 
 from __future__ import annotations
