@@ -1,6 +1,15 @@
 """``flask events ...``: the bus's command group. Each command lives in its own file."""
 
-from . import listing  # noqa: F401  (registers `events list`)
+from . import (
+    catalog,  # noqa: F401  (registers `events catalog`)
+    check,  # noqa: F401  (registers `events check`)
+    dlq,  # noqa: F401  (registers `events dlq ...`)
+    listing,  # noqa: F401  (registers `events list`)
+    relay,  # noqa: F401  (registers `events relay`)
+    rq_worker,  # noqa: F401  (registers `events rq-worker`)
+    stats,  # noqa: F401  (registers `events stats`)
+    worker,  # noqa: F401  (registers `events worker`)
+)
 from .group import events_cli
 
 __all__ = ["events_cli"]

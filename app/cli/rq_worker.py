@@ -1,0 +1,84 @@
+"""``flask events rq-worker``: an RQ worker for the bus's jobs, with the app already built.
+
+The worker runs RQ's own work loop with the bus's safe job class (any job whose function is
+not the bus dispatcher is refused), RQ's JSON serializer, the retry scheduler on, and job
+descriptions out of the logs. ``app/`` never imports RQ: the transport is imported here,
+lazily, inside the command.
+"""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+
+from .group import events_cli
+
+
+@events_cli.command("rq-worker")
+@click.option(
+    "--queue",
+    "queues",
+    multiple=True,
+    help="A bus queue to serve (EVENTBUS_RQ_QUEUE or a value of EVENTBUS_RQ_QUEUES); "
+    "repeatable. Default: every bus queue.",
+)
+@click.option("--burst", is_flag=True, help="Quit when the queues are empty.")
+@click.option(
+    "--simple",
+    is_flag=True,
+    help="Run jobs in the worker process (RQ's SimpleWorker) instead of forking one per job.",
+)
+@click.option("--name", default=None, help="Worker name (default: a random one).")
+@click.option(
+    "--maintenance-interval",
+    type=click.IntRange(min=1),
+    default=600,
+    show_default=True,
+    help="Seconds between RQ's registry maintenance (requeues jobs of dead workers).",
+)
+@click.option(
+    "--job-monitoring-interval",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="Seconds between heartbeats of a running job (forking worker).",
+)
+@click.option(
+    "--max-jobs", type=click.IntRange(min=1), default=None, help="Quit after this many jobs."
+)
+def rq_worker(
+    *,
+    queues: tuple[str, ...],
+    burst: bool,
+    simple: bool,
+    name: str | None,
+    maintenance_interval: int,
+    job_monitoring_interval: int,
+    max_jobs: int | None,
+) -> None:
+    """Run an RQ worker for the handlers routed to the `rq` transport."""
+    from app.core.events.exceptions import ConfigurationError
+
+    try:
+        from transports.rq_worker import build_worker
+    except ModuleNotFoundError as exc:
+        raise click.ClickException(
+            f"the RQ worker needs {exc.name!r}: pip install 'flask-eventbus[redis]'"
+        ) from exc
+    try:
+        worker = build_worker(
+            current_app._get_current_object(),  # type: ignore[attr-defined]
+            queues,
+            simple=simple,
+            name=name,
+            maintenance_interval=maintenance_interval,
+            job_monitoring_interval=job_monitoring_interval,
+        )
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"RQ worker {worker.name} on {', '.join(worker.queue_names())} "
+        f"({'simple' if simple else 'forking'}, scheduler on, burst={'yes' if burst else 'no'})",
+        err=True,
+    )
+    worker.work(burst=burst, with_scheduler=True, max_jobs=max_jobs)

@@ -1,0 +1,1 @@
+"""Tests of the RQ transport's parts: dispatcher, safe job class, workers, failures, recovery."""
