@@ -54,6 +54,7 @@ def init_outbox(app: Flask, bus: EventBus) -> OutboxRelay | None:
             lease_s=config["EVENTBUS_OUTBOX_LEASE_MS"] / 1000,
             retention_s=float(config["EVENTBUS_OUTBOX_RETENTION_S"]),
         ),
+        autostart=config["EVENTBUS_OUTBOX_RELAY"] == "thread",
     )
     app.extensions[EXTENSION] = relay
     if config["EVENTBUS_OUTBOX_RELAY"] == "thread":

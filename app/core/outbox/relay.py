@@ -40,8 +40,11 @@ class RelaySettings:
 class OutboxRelay:
     """Sends outbox rows through ``bus``. ``run_once`` is the unit; ``start`` runs it in a loop."""
 
-    def __init__(self, store: OutboxStore, bus: EventBus, settings: RelaySettings) -> None:
+    def __init__(
+        self, store: OutboxStore, bus: EventBus, settings: RelaySettings, autostart: bool = False
+    ) -> None:
         self.store = store
+        self.autostart = autostart
         self.bus = bus
         self.settings = settings
         self.failures = 0
@@ -92,7 +95,13 @@ class OutboxRelay:
         return float(min(self.settings.backoff_max_s, self.settings.backoff_base_s * 2**exponent))
 
     def wake(self) -> None:
-        """Ask a running loop to look for work now (after a commit wrote rows)."""
+        """Ask a running loop to look for work now."""
+        self._wake.set()
+
+    def notify(self) -> None:
+        """A commit wrote rows: start the loop if this relay runs as a thread, and wake it."""
+        if self.autostart:
+            self.start()
         self._wake.set()
 
     def run(self, stop: threading.Event | None = None) -> None:

@@ -27,8 +27,10 @@ Contract:
   error is raised from ``commit()`` (the data is committed by then): a ``HandlerError``
   combining every handler error (only with ``EVENTBUS_RAISE_HANDLER_ERRORS``, i.e. in
   tests), or the first other error (e.g. a ``TransportError``: Redis down), after logging
-  each failure with the event type. Closing that gap (commit succeeded, publish failed) is
-  the outbox's job, not this helper's.
+  each failure with the event type. That gap (commit succeeded, publish failed) is closed
+  by the outbox: with ``EVENTBUS_OUTBOX`` on, an event with remote handlers is written to the
+  outbox table in the transaction itself, only its in-process handlers run after the commit,
+  and the relay sends the row (see :mod:`app.core.outbox`).
 
 The payload is copied (shallowly) when queued: do not mutate nested values afterwards.
 Thread safety: a session belongs to one thread, and so do its queued events.
@@ -45,8 +47,10 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
+from app.core import outbox  # the module, not its names: outbox imports persistence.clock
 from app.core.events import EventBus, HandlerError, UnknownEventError, event_bus
-from app.core.events.context import producer_of, register_relay_code
+from app.core.events.context import new_envelope, producer_of, register_relay_code
+from app.core.events.envelope import Envelope
 from app.core.events.payload import check_payload
 from app.core.events.schemas import check_declared_payload
 from app.db import db
@@ -62,12 +66,19 @@ _installed = False
 
 @dataclass(frozen=True, slots=True)
 class PendingEvent:
-    """An event waiting for its transaction to commit."""
+    """An event waiting for its transaction to commit.
+
+    ``envelope`` is set when the outbox took the event's remote part (its row is in the same
+    transaction): after the commit only the in-process handlers run, with that envelope, and
+    ``relay`` is woken to send the row.
+    """
 
     event_type: str
     payload: dict[str, Any]
     bus: EventBus
     producer: str
+    envelope: Envelope | None = None
+    relay: outbox.OutboxRelay | None = None
 
 
 def publish_after_commit(
@@ -91,7 +102,14 @@ def publish_after_commit(
         transaction = target.begin()
     queues: dict[SessionTransaction, list[PendingEvent]] = target.info.setdefault(_PENDING, {})
     producer = producer_of(sys._getframe(1))
-    queues.setdefault(transaction, []).append(PendingEvent(str(event_type), data, bus, producer))
+    relay = outbox.current_relay()
+    if relay is not None and bus.has_remote_subscribers(event_type):
+        envelope = new_envelope(event_type, data, None, sys._getframe(1))
+        outbox.OutboxStore.add(target, envelope)
+        pending = PendingEvent(str(event_type), data, bus, producer, envelope, relay)
+    else:
+        pending = PendingEvent(str(event_type), data, bus, producer)
+    queues.setdefault(transaction, []).append(pending)
 
 
 def pending_events(session: Session | scoped_session[Any] | None = None) -> list[PendingEvent]:
@@ -167,7 +185,10 @@ def _publish_all(events: list[PendingEvent]) -> None:
     for pending in events:
         producer = pending.producer  # noqa: F841 (read from this frame: register_relay_code)
         try:
-            pending.bus.publish(pending.event_type, pending.payload)
+            if pending.envelope is None:
+                pending.bus.publish(pending.event_type, pending.payload)
+            else:
+                pending.bus.publish_envelope(pending.envelope, remote=False)
         except HandlerError as exc:
             handler_errors.append(exc)
         except Exception as exc:
@@ -177,6 +198,8 @@ def _publish_all(events: list[PendingEvent]) -> None:
                 error=type(exc).__name__,
             )
             other.append(exc)
+    for relay in {id(p.relay): p.relay for p in events if p.relay is not None}.values():
+        relay.notify()
     if other:
         raise other[0]
     if len(handler_errors) == 1:
