@@ -9,6 +9,8 @@ import click
 from flask import current_app
 
 from app.core.events.exceptions import EventBusError
+from app.core.outbox import EXTENSION as OUTBOX
+from app.core.outbox import OutboxRelay
 
 from .group import events_cli
 
@@ -24,9 +26,22 @@ def stats(as_json: bool) -> None:
         reports = transport_stats(current_app.config, state.bus.subscriptions(), state.transports)
     except EventBusError as exc:
         raise click.ClickException(str(exc)) from exc
+    relay: OutboxRelay | None = current_app.extensions.get(OUTBOX)
+    outbox = relay.store.stats() if relay is not None else None
     if as_json:
-        click.echo(json.dumps([asdict(report) for report in reports], indent=2))
+        body: list[dict[str, object]] = [asdict(report) for report in reports]
+        if outbox is not None:  # one more item, told apart by its "transport"
+            body.append({"transport": "outbox", **asdict(outbox)})
+        click.echo(json.dumps(body, indent=2))
         return
+    if outbox is not None:
+        oldest = (
+            "-" if outbox.oldest_pending_age_s is None else f"{outbox.oldest_pending_age_s:.1f}s"
+        )
+        click.echo(
+            f"outbox: {outbox.backlog} unsent, oldest {oldest}, "
+            f"{outbox.sent_retained} sent kept for retention"
+        )
     if not reports:
         click.echo("no configured transport reports stats (only in-process handlers?)")
     for report in reports:

@@ -104,3 +104,24 @@ def test_released_rows_wait_and_record_the_error(engine: Engine, store: OutboxSt
     assert store.claim(10, LEASE) is None
     stats = store.stats()
     assert stats.backlog == 2 and stats.oldest_pending_age_s is not None
+
+
+def test_flask_events_stats_shows_the_outbox_backlog() -> None:
+    import json
+
+    from app import create_app
+    from app.core.events import event_bus
+
+    app = create_app({"EVENTBUS_OUTBOX": True, "EVENTBUS_OUTBOX_RELAY": "none", "TESTING": True})
+    try:
+        store = app.extensions["eventbus_outbox"].store
+        with Session(store.engine) as session:
+            OutboxStore.add(session, envelope(1))
+            session.commit()
+        runner = app.test_cli_runner()
+        table = runner.invoke(args=["events", "stats"])
+        assert "outbox: 1 unsent, oldest " in table.output
+        data = json.loads(runner.invoke(args=["events", "stats", "--json"]).output)
+        assert data[-1]["transport"] == "outbox" and data[-1]["backlog"] == 1
+    finally:
+        event_bus.remove_owned("loader")
