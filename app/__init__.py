@@ -14,7 +14,7 @@ from app.core.events.extension import init_app as init_event_bus
 from app.core.events.extension import prepare_transports
 from app.core.modules import mount_modules
 from app.core.outbox import init_outbox
-from app.db import db
+from app.db import db, tune_sqlite
 from app.errors import register_error_handlers
 from app.health import health_blueprint
 from app.log import configure_logging
@@ -38,6 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health_blueprint)
     app.cli.add_command(events_cli)
     with app.app_context():
+        tune_sqlite(db.engine)
         db.create_all()
     init_outbox(app, event_bus)
     prepare_transports(state)

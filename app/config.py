@@ -90,7 +90,7 @@ SETTINGS: dict[str, Setting] = {
     "EVENTBUS_OUTBOX_RELAY": Setting(
         "thread", "`thread`: relay inside each web process; `none`: run `flask events relay`"
     ),
-    "EVENTBUS_OUTBOX_BATCH_SIZE": Setting(200, "outbox rows a relay sends per round trip"),
+    "EVENTBUS_OUTBOX_BATCH_SIZE": Setting(500, "outbox rows a relay sends per round trip"),
     "EVENTBUS_OUTBOX_POLL_MS": Setting(1_000, "how often an idle relay looks for new rows"),
     "EVENTBUS_OUTBOX_LEASE_MS": Setting(
         30_000, "a claimed batch not marked sent by then is sent again (its relay died)"

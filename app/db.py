@@ -1,11 +1,22 @@
-"""The SQLAlchemy handle shared by every module (each module owns its own tables)."""
+"""The SQLAlchemy handle shared by every module (each module owns its own tables).
+
+SQLite files are opened in WAL mode with a busy timeout: the web process's request threads,
+the outbox relay thread and worker processes all write to the same file, and WAL lets readers
+run beside the writer and makes a commit one append and one fsync (``synchronous`` stays at
+SQLite's default, so a committed transaction survives a crash).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import DeclarativeBase
 
-__all__ = ["Model", "db"]
+__all__ = ["Model", "db", "tune_sqlite"]
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 class Model(DeclarativeBase):
@@ -13,3 +24,16 @@ class Model(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Model)
+
+
+def tune_sqlite(engine: Engine) -> None:
+    """WAL mode and a busy timeout on every connection to a SQLite *file* (not :memory:)."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(connection: Any, record: Any) -> None:
+        cursor = connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()

@@ -82,7 +82,11 @@ class Envelope:
         Raises :class:`MalformedEnvelopeError` naming the first problem found: a missing or
         empty field, a bad version, a payload that is not a JSON object.
         """
-        text = {_text(key): _text(value) for key, value in fields.items()}
+        text: Mapping[str, str] = (
+            fields
+            if all(type(k) is str and type(v) is str for k, v in fields.items())
+            else {_text(key): _text(value) for key, value in fields.items()}
+        )
         missing = [name for name in ("id", "type", "payload", "occurred_at") if not text.get(name)]
         if missing:
             raise MalformedEnvelopeError(f"missing field(s): {', '.join(missing)}")

@@ -29,7 +29,7 @@ __all__ = ["OutboxRelay", "RelaySettings"]
 class RelaySettings:
     """How a relay paces itself (from the ``EVENTBUS_OUTBOX_*`` settings)."""
 
-    batch_size: int = 200
+    batch_size: int = 500
     poll_interval_s: float = 1.0
     lease_s: float = 30.0
     retention_s: float = 86_400.0

@@ -1,8 +1,10 @@
 """The outbox table: events written in the same transaction as the facts they announce.
 
-One row per event that has remote subscribers. ``seq`` orders the rows; ``event_id`` is the
-envelope's id (unique). A row is *pending* until ``sent_at`` is set; a relay takes a lease on a
-batch of pending rows (``claim_token``, ``claimed_until``) while it sends them.
+One row per event that has remote subscribers; ``envelope`` holds its flat wire fields
+(``Envelope.to_fields()``) as JSON, so the relay sends the payload exactly as encoded.
+``seq`` orders the rows; ``event_id`` is the envelope's id (unique). A row is *pending* until
+``sent_at`` is set; a relay takes a lease on a batch of pending rows (``claim_token``,
+``claimed_until``) while it sends them.
 """
 
 from __future__ import annotations
