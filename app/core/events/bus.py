@@ -40,6 +40,13 @@ _PLAN_CACHE_LIMIT = 4096
 PayloadCheck = Callable[[str, dict[str, Any]], None]
 
 
+class _Unset:
+    """The type of :data:`UNSET`: "argument not given" where ``None`` means something."""
+
+
+UNSET = _Unset()
+
+
 _Remote = tuple[tuple[Transport, tuple[Subscription, ...]], ...]
 _Plan = tuple[tuple[Handler, ...], _Remote]
 """What one ``publish`` of an event name does: (in-process handlers, remote deliveries).
@@ -94,9 +101,10 @@ class EventBus:
         max_payload_bytes: int | None = None,
         raise_handler_errors: bool | None = None,
         known_events: Iterable[str] | None = None,
-        schema_check: PayloadCheck | None = None,
+        schema_check: PayloadCheck | _Unset | None = UNSET,
     ) -> None:
-        """Apply settings (``None`` leaves one unchanged) and re-route every subscription.
+        """Apply settings (``None`` leaves one unchanged; ``schema_check=None`` removes the
+        check) and re-route every subscription.
 
         ``transports`` maps names to ready transports; ``"inprocess"`` needs no entry.
         Subscriptions made with an explicit transport keep it; the others follow ``router``.
@@ -116,7 +124,7 @@ class EventBus:
                 self.raise_handler_errors = raise_handler_errors
             if known_events is not None:
                 self._known = frozenset(str(name) for name in known_events)
-            if schema_check is not None:
+            if not isinstance(schema_check, _Unset):
                 self._schema_check = schema_check
             self._subscriptions = [self._routed(sub) for sub in self._subscriptions]
             self._changed()
@@ -246,9 +254,7 @@ class EventBus:
         remote: _Remote,
     ) -> None:
         """``publish`` with validation, remote transports, debug logging and signals."""
-        encoded = check_payload(data, self.max_payload_bytes) if self.validate or remote else None
-        if self._schema_check is not None and self.validate:
-            self._schema_check(event_type, data)
+        encoded = self._check_payload(event_type, data, bool(remote))
         if self._debug:
             self._log.debug(
                 "event.published", event_type=str(event_type), handlers=_count(local, remote)
@@ -295,6 +301,19 @@ class EventBus:
             handler_succeeded.send(
                 self, event_type=event_type, handler_id=handler_id, duration_s=duration_s
             )
+
+    def validate_event(self, event_type: str, data: Any) -> None:
+        """Make ``publish()``'s checks without publishing (``publish_after_commit`` calls it
+        before the COMMIT). Raises the same ``EventValidationError`` subclasses."""
+        self._check_name(event_type)
+        self._check_payload(event_type, data, self.has_remote_subscribers(event_type))
+
+    def _check_payload(self, event_type: str, data: Any, remote: bool) -> str | None:
+        """Encodability and size (always for remote events), then the declared shape."""
+        encoded = check_payload(data, self.max_payload_bytes) if self.validate or remote else None
+        if self._schema_check is not None and self.validate:
+            self._schema_check(event_type, data)
+        return encoded
 
     # -- envelopes built elsewhere (outbox, replay) ---------------------------------------------
 
@@ -399,13 +418,16 @@ class EventBus:
         elif pattern not in self._known:
             raise UnknownEventError(_unknown_message(pattern))
 
-    def _plan(self, event_type: str) -> _Plan:
+    def _check_name(self, event_type: Any) -> None:
         if not isinstance(event_type, str):
             raise UnknownEventError(
                 f"the event name must be a str, got {type(event_type).__name__}"
             )
         if self.strict and event_type not in self._known:
             raise UnknownEventError(_unknown_message(event_type))
+
+    def _plan(self, event_type: str) -> _Plan:
+        self._check_name(event_type)
         # Take the cache before reading subscriptions: if they change meanwhile, this plan
         # lands in the discarded cache, never in the new one.
         plans = self._plans

@@ -21,6 +21,7 @@ from types import CodeType, FrameType
 from typing import Any
 
 from .envelope import Envelope, new_event_id
+from .schemas import declared_version
 
 __all__ = [
     "MINTED",
@@ -173,6 +174,7 @@ def new_envelope(
         correlation_id=correlation,
         causation_id=parent.id if parent is not None else None,
         producer=_producer(caller),
+        version=declared_version(event_type),
         encoded_payload=encoded,
     )
 

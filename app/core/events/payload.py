@@ -92,7 +92,11 @@ def _dict_bound(value: dict[Any, Any], depth: int) -> int:
     for key, item in value.items():
         if type(key) is not str:
             raise _RejectedError(key, "")
+        if not key.isascii():
+            _check_text(key)
         if type(item) is str:
+            if not item.isascii():
+                _check_text(item)
             total += (len(key) + len(item)) * 6 + 6
         else:
             total += len(key) * 6 + 4 + _bound(item, depth + 1)
@@ -104,7 +108,7 @@ def _list_bound(value: list[Any] | tuple[Any, ...], depth: int) -> int:
         raise _RejectedError(value, "")
     total = 2
     for item in value:
-        total += (len(item) * 6 + 3) if type(item) is str else _bound(item, depth + 1) + 1
+        total += _bound(item, depth + 1) + 1
     return total
 
 
@@ -112,6 +116,8 @@ def _bound(value: object, depth: int) -> int:  # noqa: PLR0911  (one branch per 
     """An upper bound of the encoded size of ``value`` in bytes."""
     kind = type(value)
     if kind is str:
+        if not value.isascii():  # type: ignore[attr-defined]
+            _check_text(value)  # type: ignore[arg-type]
         return len(value) * 6 + 2  # type: ignore[arg-type]
     if kind is int:
         return _int_bound(value)
@@ -129,6 +135,7 @@ def _bound(value: object, depth: int) -> int:  # noqa: PLR0911  (one branch per 
 def _subclass_bound(value: object, depth: int) -> int:
     """Subclasses of JSON types (StrEnum, IntEnum, OrderedDict…) encode as their base type."""
     if isinstance(value, str):
+        _check_text(value)
         return len(value) * 6 + 2
     if isinstance(value, bool):
         return 5
@@ -141,6 +148,16 @@ def _subclass_bound(value: object, depth: int) -> int:
     if isinstance(value, list | tuple):
         return _list_bound(value, depth)
     raise _RejectedError(value, "")
+
+
+def _check_text(text: str) -> None:
+    """Reject text that is not valid Unicode for UTF-8 (a lone surrogate such as '\\ud800')."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        raise _RejectedError(
+            text, "contains a lone surrogate, which UTF-8 cannot encode: fix how it was decoded"
+        ) from None
 
 
 def _int_bound(value: Any) -> int:

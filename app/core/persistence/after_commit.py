@@ -48,11 +48,9 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
 from app.core import outbox  # the module, not its names: outbox imports persistence.clock
-from app.core.events import EventBus, HandlerError, UnknownEventError, event_bus
+from app.core.events import EventBus, HandlerError, event_bus
 from app.core.events.context import new_envelope, producer_of, register_relay_code
 from app.core.events.envelope import Envelope
-from app.core.events.payload import check_payload
-from app.core.events.schemas import check_declared_payload
 from app.db import db
 from app.log import get_logger
 
@@ -94,7 +92,7 @@ def publish_after_commit(
     bus's ``EventValidationError`` subclasses for a bad name or payload; nothing is queued then.
     """
     data = dict(payload)
-    _validate(bus, event_type, data)
+    bus.validate_event(event_type, data)
     target = _resolve(session)
     _install_hooks()
     transaction = target.get_nested_transaction() or target.get_transaction()
@@ -116,20 +114,6 @@ def pending_events(session: Session | scoped_session[Any] | None = None) -> list
     """Every event queued on ``session`` and not yet published or dropped (for tests, tools)."""
     queues = _resolve(session).info.get(_PENDING, {})
     return [pending for queue in queues.values() for pending in queue]
-
-
-def _validate(bus: EventBus, event_type: str, data: dict[str, Any]) -> None:
-    """The checks ``bus.publish`` makes, made now so a bad event fails before the COMMIT."""
-    if not isinstance(event_type, str):
-        raise UnknownEventError(f"the event name must be a str, got {type(event_type).__name__}")
-    if bus.strict and event_type not in bus.known_events:
-        raise UnknownEventError(
-            f"{event_type!r} is not a member of EventType: add it to app/core/events/types.py, "
-            "or set EVENTBUS_STRICT=False"
-        )
-    if bus.validate:
-        check_payload(data, bus.max_payload_bytes)
-        check_declared_payload(event_type, data)
 
 
 def _resolve(session: Session | scoped_session[Any] | None) -> Session:

@@ -98,3 +98,20 @@ def test_each_publish_gets_its_own_envelope(bus: EventBus) -> None:
     for _ in range(3):
         bus.publish(EventType.PATIENT_CREATED, payload)
     assert len(set(ids)) == 3
+
+
+def test_envelopes_carry_the_declared_payload_version(
+    bus: EventBus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.core.events import schemas
+    from app.core.events.payload_shapes import PayloadSpec
+
+    spec = schemas.DECLARED_PAYLOADS[EventType.PATIENT_UPDATED]
+    monkeypatch.setitem(
+        schemas.DECLARED_PAYLOADS, EventType.PATIENT_UPDATED, PayloadSpec(spec.shape, version=3)
+    )
+    seen: list[Envelope | None] = []
+    bus.subscribe(EventType.PATIENT_UPDATED, lambda p: seen.append(current_event()))
+    bus.publish(EventType.PATIENT_UPDATED, {"patient_id": "p1"})
+    [envelope] = seen
+    assert envelope is not None and envelope.version == 3

@@ -115,3 +115,32 @@ def test_validation_off_skips_checks_for_in_process_only_events() -> None:
     bus.subscribe(EventType.PATIENT_CREATED, got.append, handler_id="t.got")
     bus.publish(EventType.PATIENT_CREATED, {"at": date(2026, 1, 1)})
     assert got == [{"at": date(2026, 1, 1)}]
+
+
+def test_lone_surrogates_are_rejected_as_redis_would(bus: EventBus) -> None:
+    with pytest.raises(PayloadEncodingError, match=r"payload\['name'\] contains a lone surrogate"):
+        bus.publish(EventType.PATIENT_UPDATED, {"name": "Zo\ud800"})
+    with pytest.raises(PayloadEncodingError, match="lone surrogate"):
+        bus.publish(EventType.PATIENT_UPDATED, {"tags": ["ok", "\udfff"]})
+    bus.publish(EventType.PATIENT_UPDATED, {"name": "Zoë 😀"})
+
+
+def test_validate_event_checks_without_publishing(bus: EventBus) -> None:
+    got: list[Any] = []
+    bus.subscribe(EventType.PATIENT_CREATED, got.append, handler_id="t.got")
+    bus.validate_event(EventType.PATIENT_CREATED, {"patient_id": "p1"})
+    with pytest.raises(UnknownEventError):
+        bus.validate_event("patient.teleported", {})
+    with pytest.raises(PayloadEncodingError):
+        bus.validate_event(EventType.PATIENT_CREATED, {"at": date(2026, 1, 1)})
+    assert got == []
+
+
+def test_a_schema_check_can_be_removed() -> None:
+    calls: list[str] = []
+    bus = EventBus()
+    bus.configure(schema_check=lambda name, payload: calls.append(name))
+    bus.publish(EventType.PATIENT_CREATED, {"patient_id": "p1"})
+    bus.configure(schema_check=None)
+    bus.publish(EventType.PATIENT_CREATED, {"patient_id": "p1"})
+    assert calls == ["patient.created"]
