@@ -134,8 +134,8 @@ def _bus_arguments(queues: Any, kwargs: dict[str, Any]) -> list[str]:
     return [queue.name if isinstance(queue, Queue) else str(queue) for queue in listed]
 
 
-class BusWorker(Worker):
-    """RQ's forking worker, restricted to bus jobs; the app is built before the first fork."""
+class _BusWorkerBase(BaseWorker):
+    """What both bus workers add to RQ's: bus jobs only, the app built before the first job."""
 
     heartbeat_grace = HEARTBEAT_GRACE
 
@@ -146,6 +146,10 @@ class BusWorker(Worker):
         """Build (or take the installed) app, then run RQ's work loop."""
         rq_dispatch.runtime()
         return bool(super().work(*args, **kwargs))
+
+
+class BusWorker(_BusWorkerBase, Worker):
+    """RQ's forking worker, restricted to bus jobs; the app is built before the first fork."""
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         """RQ's rule (``min(time left, monitoring interval) + 60``) with a configurable grace."""
@@ -155,18 +159,8 @@ class BusWorker(Worker):
         return int(self.job_monitoring_interval) + self.heartbeat_grace
 
 
-class BusSimpleWorker(SimpleWorker):
+class BusSimpleWorker(_BusWorkerBase, SimpleWorker):
     """RQ's non-forking worker, restricted to bus jobs (faster; no per-job isolation)."""
-
-    heartbeat_grace = HEARTBEAT_GRACE
-
-    def __init__(self, queues: Any, *args: Any, **kwargs: Any) -> None:
-        super().__init__(_bus_arguments(queues, kwargs), *args, **kwargs)
-
-    def work(self, *args: Any, **kwargs: Any) -> bool:
-        """Build (or take the installed) app, then run RQ's work loop."""
-        rq_dispatch.runtime()
-        return bool(super().work(*args, **kwargs))
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         """RQ's rule for a worker that cannot beat during a job: ``timeout + grace``."""

@@ -19,7 +19,7 @@ from app.core.events.schemas import (
     AppointmentScheduled,
 )
 from app.core.http import conflict, not_found
-from app.core.persistence import iso_utc, new_id, publish_after_commit, utcnow
+from app.core.persistence import get_or_404, iso_utc, new_id, publish_after_commit, utcnow
 from app.db import db
 from modules.patients import find_patient
 
@@ -115,13 +115,7 @@ def complete_appointment(appointment_id: str) -> Appointment:
 
 def get_appointment(appointment_id: str, *, for_update: bool = False) -> Appointment:
     """The appointment, or 404 ``appointment_not_found``."""
-    query = select(Appointment).where(Appointment.id == appointment_id)
-    if for_update:
-        query = query.with_for_update()
-    appointment = db.session.scalars(query).first()
-    if appointment is None:
-        raise not_found("appointment")
-    return appointment
+    return get_or_404(Appointment, appointment_id, "appointment", for_update=for_update)
 
 
 def list_appointments(patient_id: str | None, limit: int) -> list[Appointment]:

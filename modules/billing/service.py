@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.core.events import EventType
 from app.core.events.schemas import InvoiceIssued, InvoicePaid, InvoicePaymentRecorded
 from app.core.http import conflict, invalid, not_found
-from app.core.persistence import new_id, publish_after_commit, utcnow
+from app.core.persistence import get_or_404, new_id, publish_after_commit, utcnow
 from app.db import db
 from modules.patients import find_patient
 
@@ -108,13 +108,7 @@ def record_payment(invoice_id: str, amount_cents: int, method: str) -> tuple[Inv
 
 def get_invoice(invoice_id: str, *, for_update: bool = False) -> Invoice:
     """The invoice, or 404 ``invoice_not_found``."""
-    query = select(Invoice).where(Invoice.id == invoice_id)
-    if for_update:
-        query = query.with_for_update()
-    invoice = db.session.scalars(query).first()
-    if invoice is None:
-        raise not_found("invoice")
-    return invoice
+    return get_or_404(Invoice, invoice_id, "invoice", for_update=for_update)
 
 
 def list_invoices(patient_id: str | None, limit: int) -> list[Invoice]:

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from app.core.events import EventType
 from app.core.events.schemas import PatientArchived, PatientCreated, PatientUpdated
-from app.core.http import conflict, not_found
-from app.core.persistence import new_id, publish_after_commit, utcnow
+from app.core.http import conflict
+from app.core.persistence import get_or_404, new_id, publish_after_commit, utcnow
 from app.db import db
 
 from .models import ACTIVE, ARCHIVED, Patient
@@ -65,13 +65,7 @@ def create_patient(data: dict[str, Any]) -> Patient:
 
 def get_patient(patient_id: str, *, for_update: bool = False) -> Patient:
     """The patient, or 404 ``patient_not_found``."""
-    query = select(Patient).where(Patient.id == patient_id)
-    if for_update:
-        query = query.with_for_update()
-    patient = db.session.scalars(query).first()
-    if patient is None:
-        raise not_found("patient")
-    return patient
+    return get_or_404(Patient, patient_id, "patient", for_update=for_update)
 
 
 def list_patients(page: int, per_page: int, status: str | None) -> PatientPage:

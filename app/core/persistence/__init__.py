@@ -12,10 +12,12 @@ from .after_commit import PendingEvent, pending_events, publish_after_commit
 from .clock import UtcDateTime, iso_utc, utcnow
 from .ids import is_id, new_id
 from .inbox import handler_transaction, idempotent_handler, inbox_table, prune_inbox
+from .lookup import get_or_404
 
 __all__ = [
     "PendingEvent",
     "UtcDateTime",
+    "get_or_404",
     "handler_transaction",
     "idempotent_handler",
     "inbox_table",

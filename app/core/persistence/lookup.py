@@ -1,0 +1,30 @@
+"""Loading one row by id for a service, or answering 404."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+
+from app.core.http import not_found
+from app.db import db
+
+__all__ = ["get_or_404"]
+
+RowT = TypeVar("RowT")
+
+
+def get_or_404(model: type[RowT], row_id: str, what: str, *, for_update: bool = False) -> RowT:
+    """The ``model`` row whose ``id`` is ``row_id``, else ``ApiError`` 404 ``<what>_not_found``.
+
+    ``for_update`` locks the row for the rest of the transaction (``SELECT … FOR UPDATE`` on
+    PostgreSQL; SQLite has no row locks and serializes writers instead).
+    """
+    column: Any = model.id  # type: ignore[attr-defined]
+    query = select(model).where(column == row_id)
+    if for_update:
+        query = query.with_for_update()
+    row = db.session.scalars(query).first()
+    if row is None:
+        raise not_found(what)
+    return row
