@@ -3,6 +3,11 @@
 Runs inside an event handler's own transaction (see ``handlers.py``). A message whose
 patient's contact details have not arrived yet waits as ``pending`` and is delivered when
 they do (remote transports may deliver ``appointment.scheduled`` before ``patient.created``).
+
+Workers run several handlers of one patient at once, so both paths first lock the patient's
+contact row (:func:`_locked_contact`, creating an empty one, ``as_of == ""``, if none exists):
+a message created while the contact details arrive is either seen by the handler that stores
+them or finds them stored, never neither (it would stay ``pending`` for good).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.core.events import EventType
 from app.core.events.schemas import NotificationChannel, NotificationKind, NotificationSent
@@ -24,17 +30,17 @@ from .templates import render
 
 __all__ = ["messages_for", "notify", "remember_contact"]
 
+_UNKNOWN = ""
+"""``Contact.as_of`` of a row created only to be locked: no patient event applied yet."""
+
 
 def remember_contact(
     patient_id: str, as_of: str, *, full_name: str | None, email: str | None, phone: str | None
 ) -> None:
     """Store the patient's contact details unless newer ones (by event time) are stored;
     then deliver the patient's pending messages."""
-    contact = db.session.get(Contact, patient_id, with_for_update=True)
-    if contact is None:
-        contact = Contact(patient_id=patient_id, as_of=as_of)
-        db.session.add(contact)
-    elif contact.as_of > as_of:
+    contact = _locked_contact(patient_id)
+    if contact.as_of > as_of:
         return
     contact.full_name, contact.email, contact.phone, contact.as_of = full_name, email, phone, as_of
     db.session.flush()
@@ -54,8 +60,8 @@ def notify(
         source_event_id=source_event_id,
     )
     db.session.add(message)
-    contact = db.session.get(Contact, patient_id)
-    if contact is not None:
+    contact = _locked_contact(patient_id)
+    if contact.as_of != _UNKNOWN:
         _deliver(message, contact)
     return message
 
@@ -69,6 +75,25 @@ def messages_for(patient_id: str, limit: int) -> list[Message]:
         .limit(limit)
     )
     return list(db.session.scalars(query).all())
+
+
+def _locked_contact(patient_id: str) -> Contact:
+    """The patient's contact row, locked until the transaction ends (``FOR UPDATE``; SQLite
+    serialises writing transactions anyway), created empty (``as_of == ""``) if missing.
+
+    The empty row is inserted with ``ON CONFLICT DO NOTHING``: when a concurrent handler
+    inserts it first, PostgreSQL waits for that one to commit and we lock its row instead.
+    """
+    contact = db.session.get(Contact, patient_id, with_for_update=True)
+    if contact is not None:
+        return contact
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    row = {"patient_id": patient_id, "as_of": _UNKNOWN}
+    db.session.execute(dialect.insert(Contact).values(row).on_conflict_do_nothing())
+    locked = db.session.get(Contact, patient_id, with_for_update=True, populate_existing=True)
+    if locked is None:  # pragma: no cover - the row was just inserted or found
+        raise RuntimeError(f"no contact row for {patient_id} after inserting it")
+    return locked
 
 
 def _deliver_pending(contact: Contact) -> None:

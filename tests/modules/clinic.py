@@ -7,7 +7,8 @@ helpers that settle first, so the same test passes whichever transport runs the 
 How handlers run is a :class:`BusProfile` (see ``conftest.py``, fixture ``bus_profile``):
 config overrides plus a context manager that starts whatever consumes events for the app
 and yields ``settle``, a callable that returns once every event published so far has been
-handled. In-process, ``settle`` is a no-op: handlers ran inside the request.
+handled. In-process, ``settle`` is a no-op: handlers ran inside the request. The remote
+profiles (Redis Streams, RQ, the outbox) are defined in ``conftest.py``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ __all__ = [
     "STORY_EVENTS",
     "BusProfile",
     "Clinic",
+    "Settle",
     "assert_error",
     "future",
 ]
@@ -50,12 +52,18 @@ class BusProfile:
     workers (threads or processes you stop by pid) and yield ``settle``, which MUST return
     only when every event published so far has been handled (or raise when a handler
     dead-lettered). ``synchronous`` says whether handler errors surface in the request.
+    ``handlers_in_process``: whether handlers run in the test's process (so a test may swap
+    the app's notifications sender or read the handlers' logs). ``database(request)``, when
+    set, names the database the profile's worker processes use: the tests' apps use it too
+    (its rows are deleted after each test) instead of a database of their own.
     """
 
     name: str
     config: Callable[[pytest.FixtureRequest], dict[str, Any]] = field(default=lambda request: {})
     running: Callable[[Flask, pytest.FixtureRequest], AbstractContextManager[Settle]] = _no_workers
     synchronous: bool = True
+    handlers_in_process: bool = True
+    database: Callable[[pytest.FixtureRequest], str] | None = None
 
 
 STORY_EVENTS = (
@@ -76,6 +84,10 @@ STORY_EVENTS = (
 
 INPROCESS = BusProfile("inprocess")
 """Handlers run inside ``publish()``; nothing to start; ``settle`` does nothing."""
+
+
+def _nothing() -> None:
+    """``settle`` when there is nothing to wait for."""
 
 
 def future(days: int = 30, hour: int = 9) -> str:
@@ -157,22 +169,37 @@ class Clinic:
         entries: list[dict[str, Any]] = self.get(f"/timeline/patients/{patient_id}")["entries"]
         return entries
 
-    def story(self) -> dict[str, str]:
+    def story(self, settle_each: bool = False) -> dict[str, str]:
         """Drive one patient through every endpoint that publishes; return the ids made.
 
-        Publishes, in this order, the events in :data:`STORY_EVENTS` (reactions aside).
+        Publishes, in this order, the events in :data:`STORY_EVENTS` (reactions aside). With
+        ``settle_each``, each request's reactions are handled before the next request, so
+        reactions interleave with requests as they do in-process; otherwise remote workers
+        may handle them later, in any order across handlers.
         """
+        step = self.settle if settle_each else _nothing
         patient = self.create_patient()["id"]
+        step()
         appointment = self.schedule(patient, starts_at=future(days=7))["id"]
+        step()
         self.post(f"/appointments/{appointment}/reschedule", {"starts_at": future(8)}, 200)
+        step()
         self.post(f"/appointments/{appointment}/cancel", {"reason": "Flu"}, 200)
+        step()
         second = self.schedule(patient, starts_at=future(days=9))["id"]
+        step()
         self.post(f"/appointments/{second}/complete", expect=200)
+        step()
         invoice = self.issue_invoice(patient)["id"]
+        step()
         self.pay(invoice, 5000)
+        step()
         self.pay(invoice, 7000)
+        step()
         self.patch(f"/patients/{patient}", {"email": "ada@analytical.example"})
+        step()
         self.post(f"/patients/{patient}/archive", expect=200)
+        step()
         return {"patient": patient, "appointment": appointment, "invoice": invoice}
 
     def _checked(self, response: TestResponse, expect: int) -> dict[str, Any]:

@@ -17,6 +17,7 @@ def patient(clinic: Clinic) -> dict[str, Any]:
     return clinic.create_patient()
 
 
+@pytest.mark.reactions
 def test_schedule_returns_the_appointment_and_publishes(
     clinic: Clinic, patient: dict[str, Any], published_events: EventRecorder
 ) -> None:
@@ -54,6 +55,7 @@ def test_read_and_list(clinic: Clinic, patient: dict[str, Any]) -> None:
     assert len(clinic.get("/appointments?limit=1")["items"]) == 1
 
 
+@pytest.mark.reactions
 def test_reschedule_moves_it_and_publishes_both_times(
     clinic: Clinic, patient: dict[str, Any], published_events: EventRecorder
 ) -> None:
@@ -75,6 +77,7 @@ def test_reschedule_moves_it_and_publishes_both_times(
     ]
 
 
+@pytest.mark.reactions
 def test_cancel_with_and_without_reason(
     clinic: Clinic, patient: dict[str, Any], published_events: EventRecorder
 ) -> None:
@@ -99,6 +102,7 @@ def test_cancel_with_and_without_reason(
     ]
 
 
+@pytest.mark.reactions
 def test_complete_publishes(
     clinic: Clinic, patient: dict[str, Any], published_events: EventRecorder
 ) -> None:

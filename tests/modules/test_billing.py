@@ -17,6 +17,7 @@ def patient(clinic: Clinic) -> dict[str, Any]:
     return clinic.create_patient()
 
 
+@pytest.mark.reactions
 def test_issue_totals_the_lines_and_publishes(
     clinic: Clinic, patient: dict[str, Any], published_events: EventRecorder
 ) -> None:
@@ -60,6 +61,7 @@ def test_read_and_list(clinic: Clinic, patient: dict[str, Any]) -> None:
     assert clinic.get(f"/invoices?patient_id={MISSING_ID}")["items"] == []
 
 
+@pytest.mark.reactions
 def test_partial_then_full_payment(
     clinic: Clinic, patient: dict[str, Any], published_events: EventRecorder
 ) -> None:
@@ -90,6 +92,7 @@ def test_partial_then_full_payment(
     ]
 
 
+@pytest.mark.reactions
 def test_payment_in_one_go(clinic: Clinic, patient: dict[str, Any]) -> None:
     invoice = clinic.issue_invoice(patient["id"])
     assert clinic.pay(invoice["id"], 12000)["invoice"]["status"] == "paid"

@@ -15,6 +15,8 @@ from tests.modules.clinic import Clinic, assert_error, future
 
 MISSING_ID = "0" * 32
 
+pytestmark = pytest.mark.reactions
+
 
 def sender_of(clinic: Clinic) -> RecordingSender:
     sender = clinic.app.extensions["notifications"].sender
@@ -68,12 +70,18 @@ def test_skipped_without_any_contact(clinic: Clinic, published_events: EventReco
 
 
 def test_appointment_messages(clinic: Clinic) -> None:
+    # Messages are listed in the order they were created. Workers run different handlers
+    # concurrently, so each request's reaction settles before the next request.
     patient = clinic.create_patient()["id"]
+    clinic.settle()
     appointment = clinic.schedule(patient, starts_at=future(days=4, hour=9))["id"]
+    clinic.settle()
     clinic.post(
         f"/appointments/{appointment}/reschedule", {"starts_at": future(days=5, hour=11)}, 200
     )
+    clinic.settle()
     clinic.post(f"/appointments/{appointment}/cancel", expect=200)
+    clinic.settle()
     other = clinic.schedule(patient)["id"]
     clinic.post(f"/appointments/{other}/complete", expect=200)
     messages = clinic.notifications(patient)
@@ -103,8 +111,12 @@ def test_receipt_only_when_fully_paid(clinic: Clinic) -> None:
 
 
 def test_new_contact_details_are_used(clinic: Clinic) -> None:
+    # Each reaction settles before the next request: the welcome goes out before the update
+    # (a worker that applies the update first rightly welcomes on the newer details).
     patient = clinic.create_patient(email="old@example.org")["id"]
+    clinic.settle()
     clinic.patch(f"/patients/{patient}", {"email": None, "phone": "+1 555 0100"})
+    clinic.settle()
     clinic.schedule(patient)
     messages = clinic.notifications(patient)
     assert [(m["kind"], m["channel"], m["recipient"]) for m in messages] == [
@@ -182,6 +194,7 @@ class FailingSender:
         raise ConnectionError("mail server down")
 
 
+@pytest.mark.reactions(local_handlers=True)  # swaps the app's sender
 def test_a_sender_failure_is_stored_not_lost(
     clinic: Clinic, published_events: EventRecorder
 ) -> None:
@@ -199,12 +212,14 @@ def test_a_sender_failure_is_stored_not_lost(
     published_events.assert_not_published("notification.sent")
 
 
+@pytest.mark.reactions(local_handlers=True)  # reads the handlers' logs
 def test_logs_carry_ids_but_no_personal_data(
     make_clinic: Callable[..., Clinic], capsys: pytest.CaptureFixture[str]
 ) -> None:
     clinic = make_clinic(LOG_LEVEL="DEBUG")
     patient = clinic.create_patient(full_name="Zelda Secretname", email="zelda@secret.example")
     clinic.schedule(patient["id"])
+    clinic.settle()
     logs = capsys.readouterr().err
     assert patient["id"] in logs
     for secret in ("Zelda", "Secretname", "zelda@secret.example"):

@@ -10,6 +10,7 @@ from tests.modules.clinic import Clinic, assert_error
 MISSING_ID = "0" * 32
 
 
+@pytest.mark.reactions
 def test_create_returns_the_patient_and_publishes_patient_created(
     clinic: Clinic, published_events: EventRecorder
 ) -> None:
@@ -61,6 +62,7 @@ def test_list_filters_by_status(clinic: Clinic) -> None:
     assert [p["id"] for p in clinic.get("/patients?status=archived")["items"]] == [gone]
 
 
+@pytest.mark.reactions
 def test_update_changes_fields_and_publishes_what_changed(
     clinic: Clinic, published_events: EventRecorder
 ) -> None:
@@ -80,6 +82,7 @@ def test_update_changes_fields_and_publishes_what_changed(
     ]
 
 
+@pytest.mark.reactions
 def test_update_without_a_change_publishes_nothing(
     clinic: Clinic, published_events: EventRecorder
 ) -> None:
@@ -89,6 +92,7 @@ def test_update_without_a_change_publishes_nothing(
     published_events.assert_not_published("patient.updated")
 
 
+@pytest.mark.reactions
 def test_archive_publishes_patient_archived(
     clinic: Clinic, published_events: EventRecorder
 ) -> None:
@@ -98,6 +102,7 @@ def test_archive_publishes_patient_archived(
     published_events.assert_published("patient.archived", patient_id=patient["id"])
 
 
+@pytest.mark.reactions
 def test_request_id_is_echoed_and_carried_into_the_event(
     clinic: Clinic, published_events: EventRecorder
 ) -> None:
@@ -109,10 +114,11 @@ def test_request_id_is_echoed_and_carried_into_the_event(
     )
     assert response.status_code == 201
     assert response.headers["X-Request-ID"] == "req-123"
+    clinic.settle()
     envelopes = [event.envelope for event in published_events]
     assert {e.type: e.correlation_id for e in envelopes if e is not None} == {
         "patient.created": "req-123",
-        "notification.sent": "req-123",  # caused by the first, in the same request
+        "notification.sent": "req-123",  # caused by the first, carried into its handler
     }
 
 

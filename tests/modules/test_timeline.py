@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from app.core.events import Envelope, EventType, event_bus
@@ -14,10 +15,11 @@ from tests.modules.clinic import STORY_EVENTS, Clinic, assert_error
 MISSING_ID = "0" * 32
 
 
+@pytest.mark.reactions
 def test_every_event_of_the_story_in_the_order_it_occurred(
     clinic: Clinic, published_events: EventRecorder
 ) -> None:
-    ids = clinic.story()
+    ids = clinic.story(settle_each=True)  # reactions interleave with requests, as in-process
     entries = clinic.timeline(ids["patient"])
     types = [entry["event_type"] for entry in entries]
     assert [t for t in types if t != "notification.sent"] == list(STORY_EVENTS)
@@ -56,6 +58,7 @@ def test_every_event_of_the_story_in_the_order_it_occurred(
     }
 
 
+@pytest.mark.reactions
 def test_a_reaction_names_its_cause_and_shares_its_correlation(clinic: Clinic) -> None:
     patient = clinic.create_patient()["id"]
     created, sent = clinic.timeline(patient)
@@ -67,6 +70,7 @@ def test_a_reaction_names_its_cause_and_shares_its_correlation(clinic: Clinic) -
     assert created["summary"] == "Patient registered"
 
 
+@pytest.mark.reactions
 def test_only_the_patients_own_events(clinic: Clinic) -> None:
     ada = clinic.create_patient()["id"]
     grace = clinic.create_patient(full_name="Grace Hopper", email=None)["id"]
@@ -82,10 +86,12 @@ def test_only_the_patients_own_events(clinic: Clinic) -> None:
     assert clinic.timeline(MISSING_ID) == []
 
 
+@pytest.mark.reactions
 def test_every_published_payload_matches_its_declaration(
     clinic: Clinic, published_events: EventRecorder
 ) -> None:
     clinic.story()
+    clinic.settle()
     assert {event.type for event in published_events} == set(EventType)
     for event in published_events:
         check_declared_payload(event.type, event.payload)
@@ -100,6 +106,7 @@ def test_events_without_a_patient_id_are_not_recorded(clinic: Clinic) -> None:
         assert db.session.scalar(select(func.count()).select_from(Entry)) == 0
 
 
+@pytest.mark.reactions
 def test_pagination_and_bad_ids(clinic: Clinic) -> None:
     patient = clinic.create_patient()["id"]
     clinic.schedule(patient)

@@ -12,6 +12,7 @@ from app.core.modules.loader import LOADER
 from tests.modules.clinic import Clinic, assert_error
 
 
+@pytest.mark.reactions
 def test_without_notifications_the_app_boots_and_publishers_work(
     make_clinic: Callable[..., Clinic],
 ) -> None:
