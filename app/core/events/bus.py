@@ -48,11 +48,14 @@ UNSET = _Unset()
 
 
 _Remote = tuple[tuple[Transport, tuple[Subscription, ...]], ...]
-_Plan = tuple[tuple[Handler, ...], _Remote]
+_Plan = tuple[tuple[Handler, ...], _Remote | None]
 """What one ``publish`` of an event name does: (in-process handlers, remote deliveries).
 
-A plain tuple on purpose: CPython specializes unpacking an exact 2-tuple, not a NamedTuple.
-Plans are precomputed per event name and replaced on every subscription change."""
+The second item is ``None`` when publishing needs nothing but calling the in-process handlers
+(no remote transport, nothing to validate, log or signal): one ``is None`` test then picks the
+hot path. A plain tuple on purpose: CPython specializes unpacking an exact 2-tuple, not a
+NamedTuple. Plans are precomputed per event name and replaced whenever subscriptions or the
+flags they depend on change."""
 
 
 class EventBus:
@@ -230,7 +233,7 @@ class EventBus:
             local, remote = self._plans[event_type]
         except KeyError:
             local, remote = self._plan(event_type)
-        if self._slow or remote:
+        if remote is not None:  # something to check, log, signal or send: see _plan
             self._publish_checked(event_type, data, local, remote)
             return
         # The hot path: in-process handlers only, nothing to check, log or signal. No envelope
@@ -329,7 +332,7 @@ class EventBus:
         """
         local_handlers, remote_deliveries = self._plan_for(envelope.type)
         if remote:
-            for transport, subs in remote_deliveries:
+            for transport, subs in remote_deliveries or ():
                 transport.publish(envelope, subs)
         if local and local_handlers:
             self._run_local(envelope.type, envelope.payload, envelope, local_handlers)
@@ -343,7 +346,7 @@ class EventBus:
         """
         batches: dict[int, tuple[Transport, list[tuple[Envelope, tuple[Subscription, ...]]]]] = {}
         for envelope in envelopes:
-            for transport, subs in self._plan_for(envelope.type)[1]:
+            for transport, subs in self._plan_for(envelope.type)[1] or ():
                 batches.setdefault(id(transport), (transport, []))[1].append((envelope, subs))
         for transport, items in batches.values():
             publish_batch = getattr(transport, "publish_batch", None)
@@ -438,9 +441,10 @@ class EventBus:
                 local.append(sub)
             else:
                 remote.setdefault(sub.transport, []).append(sub)
+        deliveries = tuple((self._transport(name), tuple(subs)) for name, subs in remote.items())
         plan: _Plan = (
             tuple(sub.handler for sub in local),
-            tuple((self._transport(name), tuple(subs)) for name, subs in remote.items()),
+            deliveries if deliveries or self._slow else None,
         )
         if len(plans) < _PLAN_CACHE_LIMIT:
             plans[event_type] = plan
@@ -507,7 +511,10 @@ class EventBus:
 
     def _refresh_flags(self) -> None:
         self._instrumented = any(signal.receivers for signal in ALL_SIGNALS)
-        self._slow = self.validate or self._debug or self._instrumented
+        slow = self.validate or self._debug or self._instrumented
+        if slow != self._slow:
+            self._plans = {}  # plans record whether the hot path applies
+        self._slow = slow
 
     def _on_logging_configured(self, sender: Any, **extra: Any) -> None:
         self._log = get_logger("eventbus")
