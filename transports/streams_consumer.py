@@ -8,34 +8,42 @@ trip that acknowledges the entries handled since the last one and reads the next
 entries (``XREADGROUP COUNT BLOCK ... >``) across all the handler's streams; handle them.
 
 Failed entries stay pending and wait in a local schedule, so one failing event never blocks
-the others. A connection error leaves the acknowledgements buffered, backs off (0.1 s doubling
-to 5 s) and recovers; a group that vanished (``NOGROUP``: Redis lost its data) is recreated at
-``0`` and logged. ``stop`` is honoured between two handlers: the running handler finishes,
-the buffered acknowledgements are sent, and ``run`` returns; entries read but not started stay
-pending for this consumer name. In ``burst`` mode ``run`` returns once nothing is left to do.
+the others. Before the handler of an entry that is not fresh (re-taken, claimed, retried) runs,
+the buffered acknowledgements are sent: it may be the entry that killed the previous worker,
+and the entries handled before it must not be delivered again each time it does so.
+A Redis error leaves the acknowledgements buffered, backs off and recovers; a vanished group
+(``NOGROUP``: Redis lost its data) is recreated at ``0`` and logged (``streams_reconnect``).
+``stop`` is honoured between two handlers and during every wait: the running handler
+finishes, the buffered acknowledgements are sent, and ``run`` returns; entries read but not
+started stay pending for this consumer name.
+
+In ``burst`` mode ``run`` returns once nothing is left to do: own pending entries, due
+retries, claimable entries, and the new entries each stream held when the run started
+(``streams_backlog``), so it ends even when handlers feed their own streams; after
+``reconnect_attempts`` consecutive Redis failures it raises ``TransportError``. Burst reads
+never block (``BLOCK 0`` would wait forever); others block at most ``EVENTBUS_BLOCK_MS``.
 """
 
 from __future__ import annotations
 
 import heapq
-import random
 import threading
 import time
 from typing import Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.log import get_logger
 
+from .streams_backlog import BurstBacklog
 from .streams_claim import autoclaim, own_pending, reacquire
 from .streams_dead_letters import ensure_group
 from .streams_delivery import Entry, EntryDelivery, Outcome
+from .streams_reconnect import BURST_RECONNECT_ATTEMPTS, RedisErrors, is_missing_group
 
-__all__ = ["GroupConsumer"]
-
-_MAX_BACKOFF_S = 5.0
+__all__ = ["BURST_RECONNECT_ATTEMPTS", "GroupConsumer"]
 
 
 class GroupConsumer:
@@ -60,55 +68,75 @@ class GroupConsumer:
         self._claimed_last = 0
         self._recover = True
         self._missing_group = False
+        self._backlog: BurstBacklog | None = None
         self._log: Any = get_logger("eventbus.streams")
 
-    def run(self, stop: threading.Event, burst: bool = False) -> None:
-        """Consume until ``stop`` is set (or, in ``burst`` mode, until idle)."""
-        failures = 0
+    def run(
+        self,
+        stop: threading.Event,
+        burst: bool = False,
+        *,
+        reconnect_attempts: int = BURST_RECONNECT_ATTEMPTS,
+    ) -> None:
+        """Consume until ``stop`` is set (or, in ``burst`` mode, until idle; see above)."""
+        errors = RedisErrors(
+            self._log,
+            subject=f"handler {self.group}",
+            redis_url=self.settings.redis_url,
+            give_up_after=reconnect_attempts if burst else None,
+            handler_id=self.group,
+            consumer=self.consumer,
+        )
         self.delivery.bind_handler()
-        while not stop.is_set():
-            try:
-                if self._missing_group:
-                    self._recreate_groups()
-                if self._recover:
-                    self._recover_own(stop)
-                    self._recover = False
-                self._run_due_retries(stop)
-                if time.monotonic() >= self._next_claim:
-                    self._claim(stop)
-                read = self._read(stop, burst)
-                failures = 0
-                if burst and not read:
-                    if self._idle():
-                        break
-                    self._wait_in_burst(stop)
-            except (RedisConnectionError, RedisTimeoutError) as exc:
-                failures += 1
-                self._lost(stop, failures, exc)
-            except ResponseError as exc:
-                if "NOGROUP" in str(exc) or "no such key" in str(exc).lower():
-                    self._missing_group = True
-                else:
-                    failures += 1
-                    self._lost(stop, failures, exc)
-        self._flush_acks()
+        self._backlog = BurstBacklog(self.streams) if burst else None
+        try:
+            while not stop.is_set():
+                try:
+                    if self._backlog is not None and not self._backlog.taken:
+                        self._backlog.take_snapshot(self.client)
+                    if self._missing_group:
+                        self._recreate_groups()
+                    if self._recover:
+                        self._recover_own(stop)
+                        self._recover = False
+                    self._run_due_retries(stop)
+                    if time.monotonic() >= self._next_claim:
+                        self._claim(stop)
+                    read = self._read(stop)
+                    errors.succeeded()
+                    if burst and not read:
+                        if self._idle():
+                            break
+                        self._wait_in_burst(stop)
+                except (RedisConnectionError, RedisTimeoutError, ResponseError) as exc:
+                    errors.failed(exc, stop)  # backs off, or gives up (burst) by raising
+                    if is_missing_group(exc):
+                        self._missing_group = True
+                    else:
+                        self._recover = True
+        finally:
+            self._flush_acks()
 
-    # -- reading and handling ------------------------------------------------------------------
-
-    def _read(self, stop: threading.Event, burst: bool) -> int:
-        pipe = self.client.pipeline(transaction=False)
-        for stream, ids in self._acks.items():
-            if ids:
-                pipe.xack(stream, self.group, *ids)
+    def _read(self, stop: threading.Event) -> int:
+        """Send the buffered acks and read (then handle) the next batch, in one round trip."""
+        backlog = self._backlog
+        streams = self._read_ids if backlog is None else backlog.read_ids()
+        if not streams:  # a burst run read its whole backlog
+            if any(self._acks.values()):
+                self._send_acks()
+            return 0
+        pipe = self._acks_pipeline()
         pipe.xreadgroup(
             self.group,
             self.consumer,
-            self._read_ids,
+            streams,
             count=self.settings.batch_size,
-            block=None if burst else self._block_ms(),
+            block=None if backlog is not None else self._block_ms(),  # burst: never blocks
         )
         reply = pipe.execute()[-1]
         self._acks = {}
+        if backlog is not None:
+            backlog.update(reply, self._names)
         if not reply:
             return 0
         with self.delivery.batch():
@@ -136,12 +164,6 @@ class GroupConsumer:
             self.delivery.unbind()
         return count
 
-    def _handle(
-        self, stream: str, entry_id: bytes, fields: Any, deliveries: int, acquired: float
-    ) -> None:
-        outcome = self.delivery.handle(Entry(stream, entry_id, fields, deliveries))
-        self._after(outcome, stream, entry_id, deliveries, acquired)
-
     def _after(
         self, outcome: Outcome, stream: str, entry_id: bytes, deliveries: int, acquired: float
     ) -> None:
@@ -156,6 +178,8 @@ class GroupConsumer:
 
     def _take(self, stream: str, entry_id: bytes, acquired: float) -> None:
         """Bump, fetch and handle one pending entry of ours (see ``streams_claim``)."""
+        if any(self._acks.values()):
+            self._send_acks()  # this entry may be a process killer: settle the others first
         held_ms = (time.monotonic() - acquired) * 1000
         min_idle = max(0, int(held_ms - self.settings.claim_idle_ms / 2))
         found = reacquire(
@@ -163,7 +187,10 @@ class GroupConsumer:
         )
         if found.state == "claimed":
             try:
-                self._handle(stream, entry_id, found.fields, found.deliveries, time.monotonic())
+                outcome = self.delivery.handle(
+                    Entry(stream, entry_id, found.fields, found.deliveries)
+                )
+                self._after(outcome, stream, entry_id, found.deliveries, time.monotonic())
             finally:
                 self.delivery.unbind()
         elif found.state == "deleted":
@@ -200,14 +227,10 @@ class GroupConsumer:
                 count=self.settings.batch_size,
             )
             if claimed or deleted:
-                self._log.info(
-                    "entries.claimed",
-                    handler_id=self.group,
-                    stream=stream,
-                    claimed=len(claimed),
-                    deleted=len(deleted),
-                )
-            self._claimed_last += len(claimed) + len(deleted)
+                counts = {"claimed": len(claimed), "deleted": len(deleted)}
+                self._log.info("entries.claimed", handler_id=self.group, stream=stream, **counts)
+            backlog, taken = self._backlog, (*claimed, *deleted)  # burst: only its backlog counts
+            self._claimed_last += sum(backlog is None or backlog.holds(stream, i) for i in taken)
             for entry_id in deleted:
                 self.delivery.handle(Entry(stream, entry_id, {}, 0))
             acquired = time.monotonic()
@@ -215,8 +238,6 @@ class GroupConsumer:
                 if stop.is_set():
                     return
                 self._take(stream, entry_id, acquired)
-
-    # -- housekeeping --------------------------------------------------------------------------
 
     def _idle(self) -> bool:
         return not (self._retries or self._claimed_last or self._recover or self._missing_group)
@@ -234,32 +255,28 @@ class GroupConsumer:
         until = int((wake - time.monotonic()) * 1000)
         return max(1, min(self.settings.block_ms, until))
 
+    def _acks_pipeline(self) -> Any:
+        pipe = self.client.pipeline(transaction=False)
+        for stream, ids in self._acks.items():
+            if ids:
+                pipe.xack(stream, self.group, *ids)
+        return pipe
+
+    def _send_acks(self) -> None:
+        """Acknowledge the buffered entries now (one round trip); Redis errors propagate."""
+        self._acks_pipeline().execute()
+        self._acks = {}
+
     def _flush_acks(self) -> None:
-        if not self._acks:
+        """On the way out: send the buffered acknowledgements, or log how many were lost."""
+        if not any(self._acks.values()):
             return
         try:
-            pipe = self.client.pipeline(transaction=False)
-            for stream, ids in self._acks.items():
-                if ids:
-                    pipe.xack(stream, self.group, *ids)
-            pipe.execute()
-            self._acks = {}
-        except (RedisConnectionError, RedisTimeoutError) as exc:
-            self._log.error(
-                "acks.lost_on_stop", handler_id=self.group, count=len(self._acks), error=str(exc)
-            )
-
-    def _lost(self, stop: threading.Event, failures: int, exc: Exception) -> None:
-        delay = min(_MAX_BACKOFF_S, 0.1 * 2 ** (failures - 1)) * (0.5 + random.random() / 2)
-        self._log.warning(
-            "redis.error" if isinstance(exc, ResponseError) else "redis.unavailable",
-            handler_id=self.group,
-            consumer=self.consumer,
-            error=f"{type(exc).__name__}: {exc}"[:300],
-            retry_in_s=round(delay, 3),
-        )
-        self._recover = True
-        stop.wait(delay)
+            self._send_acks()
+        except RedisError as exc:
+            lost = sum(len(ids) for ids in self._acks.values())  # they will be delivered again
+            error = f"{type(exc).__name__}: {exc}"[:300]
+            self._log.error("acks.lost_on_stop", handler_id=self.group, count=lost, error=error)
 
     def _recreate_groups(self) -> None:
         for stream in self.streams:
@@ -276,3 +293,5 @@ class GroupConsumer:
         self._acks = {}
         self._recover = False
         self._missing_group = False
+        if self._backlog is not None:
+            self._backlog.reopen()

@@ -58,10 +58,10 @@ def safe_trim_id(client: Any, stream: str) -> str | None:
     """The smallest id any group of ``stream`` still needs; ``None`` if it has no group."""
     bounds = []
     for group in client.xinfo_groups(stream):
-        if int(group["pending"]):
-            summary = client.xpending(stream, group["name"])
-            bounds.append(_text(summary["min"]))
-        else:
+        oldest = client.xpending(stream, group["name"])["min"] if int(group["pending"]) else None
+        if oldest is not None:
+            bounds.append(_text(oldest))
+        else:  # nothing pending (or all acknowledged since XINFO): up to last-delivered is done
             bounds.append(next_id(_text(group["last-delivered-id"])))
     return min(bounds, key=_key) if bounds else None
 
@@ -122,7 +122,8 @@ def maintain(
     stop: threading.Event,
 ) -> None:
     """Until ``stop``: trim every stream of ``plan`` (handler id -> streams) and delete the
-    idle consumers of its groups, except ``own_consumers``. Redis errors are logged."""
+    idle consumers of its groups, except ``own_consumers``. Errors are logged, and the next
+    round tries again."""
     log: Any = get_logger("eventbus.streams")
     streams = sorted({stream for streams in plan.values() for stream in streams})
     while not stop.wait(settings.maintenance_interval_ms / 1000):
@@ -146,5 +147,9 @@ def maintain(
                             "consumers.deleted", stream=stream, handler_id=handler_id,
                             consumers=gone,
                         )  # fmt: skip
-        except RedisError as exc:
-            log.warning("maintenance.failed", error=f"{type(exc).__name__}: {exc}"[:300])
+        except Exception as exc:  # Redis trouble (or a bug): consumption goes on; next round
+            log.warning(
+                "maintenance.failed",
+                error=f"{type(exc).__name__}: {exc}"[:300],
+                exc_info=None if isinstance(exc, RedisError) else exc,
+            )

@@ -17,29 +17,27 @@ Embedding::
     with running_worker(app):         # a background worker for the duration of a block
         ...
 
-``stop()`` is graceful (each running handler finishes, its acknowledgement is sent, threads
-exit) and may be called from any thread or a signal handler (``flask events worker`` installs
-SIGTERM/SIGINT handlers that call it).
-If a consumer thread dies of an unexpected error the whole worker stops and ``run`` raises
-:class:`WorkerCrashedError`, so a supervisor restarts the process rather than leaving it half alive.
+``stop()`` is graceful (running handlers finish, their acknowledgements are sent, threads
+exit) and may be called from any thread or a signal handler. ``run`` returns within
+``stop_timeout`` seconds of a stop or raises :class:`WorkerStuckError`, and raises
+:class:`WorkerCrashedError` when a thread died, so a supervisor restarts the process rather
+than leaving it half alive (``streams_threads``). A burst run never waits for Redis forever:
+after ``reconnect_attempts`` consecutive failures it raises ``TransportError`` (at start) or
+:class:`WorkerCrashedError` (a consumer gave up).
 """
 
 from __future__ import annotations
 
 import socket
-import threading
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from fnmatch import fnmatchcase
+from functools import partial
 from typing import Any
 
 from flask import Flask
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.core.events.bus import EventBus
-from app.core.events.exceptions import ConfigurationError, EventBusError
+from app.core.events.exceptions import ConfigurationError
 from app.core.events.subscriptions import Subscription
 from app.log import get_logger
 from app.worker_scope import WorkerScope
@@ -48,22 +46,29 @@ from .streams_claim import raw_autoclaim_client
 from .streams_consumer import GroupConsumer
 from .streams_dead_letters import TRANSPORT_NAME, ensure_group
 from .streams_delivery import ContextFactory, EntryDelivery
+from .streams_embedding import DrainUnsettledError, drain, running_worker
 from .streams_keys import handler_event_types
+from .streams_reconnect import BURST_RECONNECT_ATTEMPTS, RedisErrors
 from .streams_retention import maintain
 from .streams_settings import StreamsSettings, connect, mask_url
 from .streams_stats import persistence_warnings
+from .streams_threads import (
+    DEFAULT_STOP_TIMEOUT_S,
+    WorkerCrashedError,
+    WorkerStuckError,
+    WorkerThreads,
+)
 
 __all__ = [
+    "DEFAULT_STOP_TIMEOUT_S",
+    "DrainUnsettledError",
     "StreamsWorker",
     "WorkerCrashedError",
+    "WorkerStuckError",
     "drain",
     "running_worker",
     "select_subscriptions",
 ]
-
-
-class WorkerCrashedError(EventBusError):
-    """A consumer thread died of an unexpected error; the worker stopped."""
 
 
 def select_subscriptions(
@@ -92,9 +97,14 @@ class StreamsWorker:
         client: Any = None,
         context: ContextFactory | None = None,
         after_delivery: Callable[[], None] | None = None,
+        reconnect_attempts: int = BURST_RECONNECT_ATTEMPTS,
     ) -> None:
-        if concurrency < 1:
-            raise ConfigurationError(f"concurrency must be at least 1, got {concurrency}")
+        for option, value in (
+            ("concurrency", concurrency),
+            ("reconnect_attempts", reconnect_attempts),
+        ):
+            if value < 1:
+                raise ConfigurationError(f"{option} must be at least 1, got {value}")
         if not subscriptions:
             raise ConfigurationError(
                 "no handler is routed to redis-streams here: set EVENTBUS_TRANSPORT or "
@@ -104,6 +114,7 @@ class StreamsWorker:
         self.settings = settings
         self.name = consumer_name or socket.gethostname()
         self.concurrency = concurrency
+        self.reconnect_attempts = reconnect_attempts
         self.client = client or connect(
             settings.redis_url,
             "worker",
@@ -133,10 +144,9 @@ class StreamsWorker:
             for slot in range(concurrency)
             for handler_id, streams in self.plan.items()
         ]
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._crash: BaseException | None = None
         self._log: Any = get_logger("eventbus.streams")
+        self._threads = WorkerThreads(self._log)
+        self._stop = self._threads.stop_flag
 
     @classmethod
     def from_app(
@@ -147,6 +157,7 @@ class StreamsWorker:
         concurrency: int = 1,
         consumer_name: str | None = None,
         client: Any = None,
+        reconnect_attempts: int = BURST_RECONNECT_ATTEMPTS,
     ) -> StreamsWorker:
         """A worker for ``app``'s handlers routed here, run inside the app (a WorkerScope)."""
         bus = app.extensions["eventbus"].bus
@@ -160,6 +171,7 @@ class StreamsWorker:
             client=client,
             context=scope.batch,
             after_delivery=scope.after_delivery,
+            reconnect_attempts=reconnect_attempts,
         )
 
     def consumer(self, slot: int) -> str:
@@ -174,9 +186,11 @@ class StreamsWorker:
     def start(self, burst: bool = False) -> None:
         """Create the groups, then start every consumer thread (and the maintenance thread).
 
-        Waits (with backoff, logging ``redis.unavailable``) while Redis cannot be reached.
+        While Redis cannot be reached, retries with backoff until :meth:`stop` (then starts
+        nothing), or in ``burst`` mode raises ``TransportError`` after ``reconnect_attempts``.
         """
-        self._ensure_groups()
+        if not self._ensure_groups(burst):
+            return
         for warning in persistence_warnings(self.client):
             self._log.warning("redis.settings_risk", warning=warning)
         self._log.info(
@@ -187,35 +201,34 @@ class StreamsWorker:
             redis=mask_url(self.settings.redis_url),
             burst=burst,
         )
-        for consumer in self.consumers:
-            name = f"eventbus-{consumer.group}-{consumer.consumer}"
-            thread = threading.Thread(
-                target=self._consume, args=(consumer, burst), name=name, daemon=True
+        self._threads.burst = burst
+        consumers = [
+            (
+                f"eventbus-{consumer.group}-{consumer.consumer}",
+                partial(
+                    consumer.run, self._stop, burst, reconnect_attempts=self.reconnect_attempts
+                ),
             )
-            self._threads.append(thread)
-            thread.start()
-        if not burst:
-            own = {self.consumer(slot) for slot in range(self.concurrency)}
-            maintenance = threading.Thread(
-                target=maintain,
-                args=(self.client, self.settings, self.plan, own, self._stop),
-                name="eventbus-maintenance",
-                daemon=True,
-            )
-            self._threads.append(maintenance)
-            maintenance.start()
+            for consumer in self.consumers
+        ]
+        own = {self.consumer(slot) for slot in range(self.concurrency)}
+        upkeep = partial(maintain, self.client, self.settings, self.plan, own, self._stop)
+        self._threads.start(consumers, [] if burst else [("eventbus-maintenance", upkeep)])
 
-    def run(self, burst: bool = False) -> None:
-        """Start, then block until stopped (or idle, in burst mode); raise if a thread crashed."""
-        self.start(burst)
-        while not self.join(timeout=0.5):
-            if burst and all(
-                not t.is_alive() for t in self._threads if t.name != "eventbus-maintenance"
-            ):
-                self.stop()
+    def run(self, burst: bool = False, *, stop_timeout: float = DEFAULT_STOP_TIMEOUT_S) -> None:
+        """Start, then block until stopped (or idle, in burst mode); raise if a thread crashed.
+
+        Returns within ``stop_timeout`` seconds of a stop, else raises
+        :class:`WorkerStuckError` naming the threads still running.
+        """
+        try:
+            self.start(burst)
+        except BaseException:
+            self.stop()
+            self.join(stop_timeout)
+            raise
+        self._threads.wait(stop_timeout)
         self._log.info("worker.stopped", worker=self.name, handled=self.handled)
-        if self._crash is not None:
-            raise WorkerCrashedError(f"a consumer thread died: {self._crash!r}") from self._crash
 
     def stop(self) -> None:
         """Ask every thread to finish its running handler and exit; returns at once."""
@@ -228,69 +241,28 @@ class StreamsWorker:
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for every thread to end; ``True`` if they all did within ``timeout``."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        for thread in self._threads:
-            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            thread.join(remaining)
-        return not any(thread.is_alive() for thread in self._threads)
+        return self._threads.join(timeout)
+
+    def running_threads(self) -> list[str]:
+        """The names of this worker's threads that are still running."""
+        return self._threads.running()
 
     def close(self) -> None:
         """Release the Redis connections (after the threads ended)."""
         self.client.close()
 
-    def _ensure_groups(self) -> None:
-        delay = 0.1
-        while True:
-            try:
-                for handler_id, streams in self.plan.items():
-                    for stream in streams:
-                        ensure_group(self.client, stream, handler_id)
-                return
-            except (RedisConnectionError, RedisTimeoutError) as exc:
-                self._log.warning(
-                    "redis.unavailable", worker=self.name, error=str(exc)[:300], retry_in_s=delay
-                )
-                if self._stop.wait(delay):
-                    return
-                delay = min(5.0, delay * 2)
+    def _ensure_groups(self, burst: bool) -> bool:
+        """Create every group; ``False`` if stopped while Redis was unreachable."""
+        errors = RedisErrors(
+            self._log,
+            subject="creating its consumer groups",
+            redis_url=self.settings.redis_url,
+            give_up_after=self.reconnect_attempts if burst else None,
+            worker=self.name,
+        )
+        return errors.retry(self._create_groups, self._stop)
 
-    def _consume(self, consumer: GroupConsumer, burst: bool) -> None:
-        try:
-            consumer.run(self._stop, burst)
-        except BaseException as exc:
-            self._crash = exc
-            self._log.critical(
-                "consumer.crashed", handler_id=consumer.group, consumer=consumer.consumer,
-                exc_info=exc,
-            )  # fmt: skip
-            self._stop.set()
-
-
-def drain(app: Flask, handler_patterns: Sequence[str] = (), *, consumer_name: str = "drain") -> int:
-    """Handle everything published so far, including events the handlers publish; return
-    how many entries were handled. Burst workers run until one handles nothing."""
-    total = 0
-    while True:
-        worker = StreamsWorker.from_app(app, handler_patterns, consumer_name=consumer_name)
-        try:
-            worker.run(burst=True)
-        finally:
-            worker.close()
-        total += worker.handled
-        if not worker.handled:
-            return total
-
-
-@contextmanager
-def running_worker(
-    app: Flask, handler_patterns: Sequence[str] = (), **options: Any
-) -> Iterator[StreamsWorker]:
-    """A worker consuming in background threads for the duration of the ``with`` block."""
-    worker = StreamsWorker.from_app(app, handler_patterns, **options)
-    worker.start()
-    try:
-        yield worker
-    finally:
-        worker.stop()
-        worker.join(timeout=60)
-        worker.close()
+    def _create_groups(self) -> None:
+        for handler_id, streams in self.plan.items():
+            for stream in streams:
+                ensure_group(self.client, stream, handler_id)

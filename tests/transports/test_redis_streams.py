@@ -10,7 +10,7 @@ import redis
 
 from tests.support.redis_server import RedisServer, delete_prefix
 from tests.transports.contract import Features, Harness, TransportContract
-from tests.transports.streams.harness import fast_settings, make_rig
+from tests.transports.streams.harness import bounded_client, fast_settings, make_rig
 
 FEATURES = Features(synchronous=False, ordered=True, retries_failures=True)
 
@@ -23,15 +23,17 @@ def harness(request: pytest.FixtureRequest, key_prefix: str) -> Iterator[Harness
         url = "redis://fakeredis/0"
     else:
         server: RedisServer = request.getfixturevalue("real_redis")
-        client = redis.Redis.from_url(server.url)
+        client = bounded_client(server.url)
         url = server.url
     rig = make_rig(client, fast_settings(key_prefix, url))
     try:
         yield Harness(rig.bus, rig.transport, rig.drain, FEATURES)
     finally:
-        cleaner = redis.Redis.from_url(url) if request.param != "fakeredis" else client
-        delete_prefix(cleaner, key_prefix + "*")
-        cleaner.close()
+        cleaner = bounded_client(url) if request.param != "fakeredis" else client
+        try:
+            delete_prefix(cleaner, key_prefix + "*")
+        finally:
+            cleaner.close()
 
 
 class TestRedisStreamsContract(TransportContract):

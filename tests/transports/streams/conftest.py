@@ -1,4 +1,8 @@
-"""Fixtures of the Redis Streams tests: a real-Redis client under the test's own prefix."""
+"""Fixtures of the Redis Streams tests: a real-Redis client under the test's own prefix.
+
+Test clients have socket timeouts, so a Redis that stops answering fails a test instead of
+hanging it; teardowns clean up even after a test failed midway (each step on its own).
+"""
 
 from __future__ import annotations
 
@@ -6,25 +10,26 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import redis
 from flask import Flask
 
 from app import create_app
 from app.core.events import event_bus
 from tests.support.redis_server import RedisServer, delete_prefix, start_redis_server
-from tests.transports.streams.harness import StreamsRig, fast_settings, make_rig
+from tests.transports.streams.harness import StreamsRig, bounded_client, fast_settings, make_rig
 from tests.transports.streams.processes import SAMPLE_PACKAGE
 
 
 @pytest.fixture
 def redis_client(real_redis: RedisServer, key_prefix: str) -> Iterator[Any]:
     """A client of the real Redis; the test's keys are deleted afterwards."""
-    client = redis.Redis.from_url(real_redis.url)
+    client = bounded_client(real_redis.url)
     try:
         yield client
     finally:
-        delete_prefix(client, key_prefix + "*")
-        client.close()
+        try:
+            delete_prefix(client, key_prefix + "*")
+        finally:
+            client.close()
 
 
 @pytest.fixture
@@ -49,12 +54,14 @@ def any_redis(
 ) -> Iterator[Any]:
     """A client of the machine's Redis (7.0) and of the private one (6.2): reply shapes differ."""
     server = real_redis if request.param == "shared" else request.getfixturevalue("private_redis")
-    client = redis.Redis.from_url(server.url)
+    client = bounded_client(server.url)
     try:
         yield client
     finally:
-        delete_prefix(client, key_prefix + "*")
-        client.close()
+        try:
+            delete_prefix(client, key_prefix + "*")
+        finally:
+            client.close()
 
 
 @pytest.fixture
@@ -80,7 +87,9 @@ def streams_app(
     try:
         yield app
     finally:
-        for transport in app.extensions["eventbus"].transports.values():
-            transport.close()
-        event_bus.configure(router=saved[1], transports=saved[2])
-        event_bus.restore(saved[0])
+        try:
+            for transport in app.extensions["eventbus"].transports.values():
+                transport.close()
+        finally:
+            event_bus.configure(router=saved[1], transports=saved[2])
+            event_bus.restore(saved[0])

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import redis
+
 from app.core.events import EventBus, Router
 from app.core.events.envelope import Envelope, new_event_id
 from app.core.events.subscriptions import Subscription
@@ -15,6 +17,11 @@ from transports.streams_settings import StreamsSettings
 from transports.streams_worker import StreamsWorker, select_subscriptions
 
 TRANSPORT = "redis-streams"
+
+
+def bounded_client(url: str) -> Any:
+    """A client for test code: every connect and reply is waited for at most a bounded time."""
+    return redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=10)
 
 
 def fast_settings(

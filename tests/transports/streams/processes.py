@@ -2,7 +2,9 @@
 
 Each worker is ``python -m flask --app wsgi events worker`` built by the real app factory,
 with the sample modules of ``sample_modules`` and short timings. Processes are ended only by
-their own pid; every test stops what it started.
+their own pid; every test stops what it started, whatever happened (``workers``).
+Every wait is bounded and fails naming what it waited for, with the workers' state and logs.
+The load they handle and the verdict on it are in ``load``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -19,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from app.core.events.subscriptions import Subscription
-from tests.transports.streams.harness import TRANSPORT, envelope, fast_settings
-from transports.redis_streams import RedisStreamsTransport
+from tests.support.redis_server import dies_with_parent
+from tests.transports.streams.harness import TRANSPORT
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLE_PACKAGE = "tests.transports.streams.sample_modules"
@@ -63,6 +64,7 @@ def worker_env(url: str, prefix: str, modules: Iterable[str], **settings: Any) -
     }
     values.update(settings)
     env.update({f"FLASK_{key}": str(value) for key, value in values.items()})
+    env["PYTHONUNBUFFERED"] = "1"  # the log file is current when a test reads it
     return env
 
 
@@ -80,17 +82,23 @@ class WorkerProcess:
         self.starts = 0
 
     def start(self) -> WorkerProcess:
+        assert not self.alive, f"worker {self.name} is already running"
         command = [sys.executable, "-m", "flask", "--app", "wsgi", "events", "worker"]
         command += ["--consumer-name", self.name, *self.args]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+                dies_with_parent(command),
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         self.starts += 1
         return self
 
     @property
     def alive(self) -> bool:
+        """Whether the process runs (``poll`` also reaps it once it ended)."""
         return self.process is not None and self.process.poll() is None
 
     def signal(self, signum: int) -> None:
@@ -99,22 +107,42 @@ class WorkerProcess:
             os.kill(self.process.pid, signum)
 
     def wait(self, timeout: float = 60) -> int:
+        """The exit status; fails clearly (the process keeps running) after ``timeout`` s."""
         assert self.process is not None
-        return self.process.wait(timeout=timeout)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(
+                f"worker {self.name} still running after {timeout:.0f} s\n{self.describe()}"
+            ) from None
+
+    def kill(self) -> None:
+        """SIGKILL by pid and reap."""
+        self.signal(signal.SIGKILL)
+        if self.process is not None:
+            self.process.wait(timeout=30)
 
     def stop(self) -> None:
-        """SIGTERM, then SIGKILL after 30 s; by pid, only if still running."""
+        """SIGTERM, then SIGKILL after 30 s; by pid, only if still running; always reaped."""
         if not self.alive:
             return
+        assert self.process is not None
         self.signal(signal.SIGTERM)
         try:
-            self.wait(30)
+            self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            self.signal(signal.SIGKILL)
-            self.wait(30)
+            self.kill()
 
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
+    def output(self, chars: int = 4000) -> str:
+        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
+
+    def describe(self) -> str:
+        """State and the end of the log, for failure messages."""
+        state = "never started"
+        if self.process is not None:
+            code = self.process.poll()
+            state = "running" if code is None else f"exited with status {code}"
+        return f"--- worker {self.name} ({state}, {self.starts} start(s)):\n{self.output(1500)}"
 
 
 @contextmanager
@@ -126,79 +154,30 @@ def workers(*processes: WorkerProcess) -> Iterator[tuple[WorkerProcess, ...]]:
         yield processes
     finally:
         for process in processes:
-            process.stop()
+            try:
+                process.stop()
+            except Exception as exc:  # keep stopping the others; the test reports its own error
+                print(f"could not stop worker {process.name}: {exc!r}")
 
 
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 120) -> None:
-    """Poll ``condition`` until true; fail naming ``what`` after ``timeout`` seconds."""
+def describe(*processes: WorkerProcess) -> Callable[[], str]:
+    """A ``wait_until`` diagnostic showing ``processes``' state and logs."""
+    return lambda: "\n".join(process.describe() for process in processes)
+
+
+def wait_until(
+    condition: Callable[[], bool],
+    what: str,
+    timeout: float = 120,
+    diagnose: Callable[[], str] | None = None,
+) -> None:
+    """Poll ``condition`` until true; fail naming ``what`` after ``timeout`` seconds.
+
+    ``diagnose`` adds context to the failure (e.g. :func:`describe` of the workers).
+    """
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"not reached within {timeout:.0f} s: {what}")
+            detail = f"\n{diagnose()}" if diagnose is not None else ""
+            raise AssertionError(f"not reached within {timeout:.0f} s: {what}{detail}")
         time.sleep(0.05)
-
-
-def handled(client: Any, prefix: str, handler_id: str) -> dict[str, int]:
-    """Event ``n`` -> times ``handler_id`` handled it."""
-    return {k.decode(): int(v) for k, v in client.hgetall(f"{prefix}:rec:{handler_id}").items()}
-
-
-def handled_by(client: Any, prefix: str, worker: str) -> int:
-    """How many handlings the worker process named ``worker`` recorded."""
-    return int(client.hget(f"{prefix}:by-worker", worker) or 0)
-
-
-def pending_total(client: Any, prefix: str, handler_ids: Iterable[str]) -> int:
-    """Entries pending in the groups of ``handler_ids`` on every event stream under ``prefix``."""
-    total = 0
-    for stream in client.scan_iter(match=f"{prefix}:stream:*"):
-        for group in client.xinfo_groups(stream):
-            if group["name"].decode() in set(handler_ids):
-                total += int(group["pending"])
-    return total
-
-
-class Publisher:
-    """Publishes numbered events through the real transport, optionally paced."""
-
-    def __init__(self, client: Any, url: str, prefix: str, modules: tuple[str, ...]) -> None:
-        self.transport = RedisStreamsTransport(client, fast_settings(prefix, url))
-        self.subs = sample_subscriptions(modules)
-        self.transport.prepare(self.subs)
-
-    def publish(self, n: int, event_type: str = "patient.created", **extra: Any) -> None:
-        subs = [s for s in self.subs if s.pattern in (event_type, "patient.*")]
-        self.transport.publish(envelope(event_type, n=n, patient_id=f"p{n}", **extra), subs)
-
-    def paced(self, count: int, per_second: float, **extra: Any) -> threading.Thread:
-        def run() -> None:
-            started = time.monotonic()
-            for n in range(count):
-                self.publish(n, **extra)
-                delay = started + (n + 1) / per_second - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
-
-        thread = threading.Thread(target=run, daemon=True)
-        thread.start()
-        return thread
-
-
-def verdict(client: Any, prefix: str, handler_id: str, expected: int) -> dict[str, int]:
-    """Lost / duplicated counts for one handler (Jepsen total-queue vocabulary)."""
-    seen = handled(client, prefix, handler_id)
-    wanted = {str(n) for n in range(expected)}
-    return {
-        "handled": len(wanted & set(seen)),
-        "lost": len(wanted - set(seen)),
-        "duplicates": sum(seen.values()) - len(seen),
-        "unexpected": len(set(seen) - wanted),
-    }
-
-
-def report(name: str, results: dict[str, dict[str, int]], **facts: Any) -> None:
-    print(f"\n[{name}] {facts} " + "; ".join(f"{h}: {r}" for h, r in results.items()))
-
-
-def all_handled(client: Any, prefix: str, count: int, handler_ids: tuple[str, ...]) -> bool:
-    return all(len(handled(client, prefix, h)) >= count for h in handler_ids)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import threading
 from typing import Any
 
 from flask import Flask
 
 from app.core.events import EventType, event_bus
 from tests.support.redis_server import free_port
-from tests.transports.streams.processes import handled
+from tests.transports.streams.load import handled
 from transports.streams_worker import drain
 
 
@@ -119,3 +122,52 @@ def test_operator_commands_report_an_unreachable_redis_clearly(streams_app: Flas
         result = streams_app.test_cli_runner().invoke(args=["events", *args])
         assert result.exit_code == 1 and "ConnectionError" in result.output
         assert "Traceback" not in result.output and ":pw@" not in result.output
+
+
+def test_a_burst_worker_gives_up_on_an_unreachable_redis_with_a_clear_error(
+    streams_app: Flask,
+) -> None:
+    streams_app.config["EVENTBUS_REDIS_URL"] = f"redis://:pw@127.0.0.1:{free_port()}/0"
+    result = streams_app.test_cli_runner().invoke(
+        args=["events", "worker", "--burst", "--reconnect-attempts", "2"]
+    )
+    assert result.exit_code == 1, result.output
+    assert "worker stopped: burst worker gave up" in result.output
+    assert "still failing after 2 attempts" in result.output and ":pw@" not in result.output
+
+
+def test_sigint_stops_an_in_process_worker_gracefully_and_is_passed_on(
+    streams_app: Flask,
+) -> None:
+    started, release = threading.Event(), threading.Event()
+    done: list[int] = []
+
+    def slow(payload: dict[str, Any]) -> None:
+        started.set()
+        release.wait(60)
+        done.append(payload["n"])
+
+    def interrupt_once_busy() -> None:
+        if started.wait(60):  # the worker, and so its signal handlers, runs
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while a handler runs
+        release.set()
+
+    event_bus.subscribe(EventType.PATIENT_CREATED, slow, handler_id="t.slow")
+    # a process started in the background ignores SIGINT: have Python's handler, as a shell has
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    helper = threading.Thread(target=interrupt_once_busy, daemon=True)
+    try:
+        event_bus.publish(EventType.PATIENT_CREATED, {"n": 1})
+        helper.start()
+        result = streams_app.test_cli_runner().invoke(
+            args=["events", "worker", "--handler", "t.slow", "--consumer-name", "cli"]
+        )
+        restored = signal.getsignal(signal.SIGINT)
+    finally:
+        release.set()
+        helper.join(60)
+        signal.signal(signal.SIGINT, previous)
+        event_bus.unsubscribe(EventType.PATIENT_CREATED, slow)
+    assert done == [1], "the running handler finished"
+    assert result.exit_code == 1 and "Aborted!" in result.output, "the interrupt was passed on"
+    assert restored is signal.default_int_handler

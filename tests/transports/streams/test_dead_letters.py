@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from app.core.events import EventType
-from tests.transports.streams.harness import StreamsRig, envelope
+from tests.support.redis_server import RedisServer
+from tests.transports.streams.harness import StreamsRig, envelope, fast_settings, make_rig
 from transports.streams_dead_letters import StreamsDeadLetterStore
 
 
@@ -47,7 +48,10 @@ def test_a_malformed_entry_is_dead_lettered_at_once_with_its_reason(
     rig.bus.clear()
 
 
-def test_a_pending_entry_whose_body_was_deleted_is_dead_lettered(rig: StreamsRig) -> None:
+def test_a_pending_entry_whose_body_was_deleted_is_dead_lettered(
+    redis_client: Any, real_redis: RedisServer, key_prefix: str
+) -> None:
+    rig = make_rig(redis_client, fast_settings(key_prefix, real_redis.url, claim_idle_ms=200))
     rig.bus.subscribe(EventType.PATIENT_CREATED, lambda p: None, handler_id="t.h")
     rig.bus.publish(EventType.PATIENT_CREATED, {"k": "a"})
     stream = rig.settings.keys.stream("patient.created")

@@ -10,7 +10,13 @@ import redis
 from app.core.events import EventType, TransportError
 from app.core.events.exceptions import ConfigurationError
 from tests.support.redis_server import RedisServer, free_port
-from tests.transports.streams.harness import StreamsRig, envelope, fast_settings, subscription
+from tests.transports.streams.harness import (
+    StreamsRig,
+    bounded_client,
+    envelope,
+    fast_settings,
+    subscription,
+)
 from transports.redis_streams import RedisStreamsTransport, from_config
 from transports.streams_keys import event_types_for
 from transports.streams_settings import StreamsSettings, connect, mask_url
@@ -23,7 +29,7 @@ def _xadds(client: Any) -> int:
 def test_exactly_one_xadd_per_event_whatever_the_handler_count(
     private_redis: RedisServer, key_prefix: str
 ) -> None:
-    client = redis.Redis.from_url(private_redis.url)
+    client = bounded_client(private_redis.url)
     transport = RedisStreamsTransport(client, fast_settings(key_prefix, private_redis.url))
     subs = [subscription(f"t.h{n}") for n in range(5)]
     transport.prepare(subs)

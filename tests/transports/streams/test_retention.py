@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from tests.transports.streams.harness import envelope
+from transports.streams_claim import next_id
 from transports.streams_keys import StreamKeys
 from transports.streams_retention import delete_idle_consumers, safe_trim_id, trim_stream
 
@@ -96,3 +97,23 @@ def test_only_idle_consumers_without_pending_entries_are_deleted(
     assert delete_idle_consumers(any_redis, stream, "g", 20, keep={"me"}) == ["idle"]
     names = {c["name"] for c in any_redis.xinfo_consumers(stream, "g")}
     assert names == {b"holder", b"me"}
+
+
+def test_the_safe_id_when_pending_entries_were_acknowledged_between_two_reads(
+    any_redis: Any, key_prefix: str
+) -> None:
+    stream = StreamKeys(key_prefix).stream("patient.created")
+    ids = _fill(any_redis, stream, 3)
+    any_redis.xgroup_create(stream, "g", id="0")
+    _read(any_redis, stream, "g", 3, ack=False)
+    groups_while_pending = any_redis.xinfo_groups(stream)
+    any_redis.xack(stream, "g", *ids)  # a consumer acknowledged them right after XINFO GROUPS
+
+    class Stale:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(any_redis, name)
+
+        def xinfo_groups(self, key: str) -> Any:
+            return groups_while_pending
+
+    assert safe_trim_id(Stale(), stream) == next_id(ids[-1])
