@@ -100,13 +100,11 @@ def exit_delivery(tokens: tuple[Token[Envelope | None], Token[str | None]]) -> N
 @contextmanager
 def delivering(envelope: Envelope) -> Iterator[Envelope]:
     """Run a worker-side handler call with ``envelope`` as the current event and correlation."""
-    token = _delivering.set(envelope)
-    ctoken = _correlation.set(envelope.correlation_id)
+    tokens = enter_delivery(envelope)
     try:
         yield envelope
     finally:
-        _correlation.reset(ctoken)
-        _delivering.reset(token)
+        exit_delivery(tokens)
 
 
 def current_event() -> Envelope | None:
@@ -148,11 +146,6 @@ def forget_minted(frame: FrameType) -> None:
     """Drop the envelope minted for ``frame`` (called by the dispatcher as it returns)."""
     with _minted_lock:
         _minted.pop(id(frame), None)
-
-
-def has_minted() -> bool:
-    """Whether any dispatch minted an envelope; a cheap check before :func:`forget_minted`."""
-    return bool(_minted)
 
 
 def new_envelope(
