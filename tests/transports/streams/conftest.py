@@ -7,6 +7,7 @@ hanging it; teardowns clean up even after a test failed midway (each step on its
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -22,7 +23,14 @@ from tests.transports.streams.processes import SAMPLE_PACKAGE
 @pytest.fixture
 def redis_client(real_redis: RedisServer, key_prefix: str) -> Iterator[Any]:
     """A client of the real Redis; the test's keys are deleted afterwards."""
-    client = bounded_client(real_redis.url)
+    with _cleaning_client(real_redis.url, key_prefix) as client:
+        yield client
+
+
+@contextmanager
+def _cleaning_client(url: str, key_prefix: str) -> Iterator[Any]:
+    """A bounded client of ``url`` that deletes ``key_prefix*`` and closes when done."""
+    client = bounded_client(url)
     try:
         yield client
     finally:
@@ -54,14 +62,8 @@ def any_redis(
 ) -> Iterator[Any]:
     """A client of the machine's Redis (7.0) and of the private one (6.2): reply shapes differ."""
     server = real_redis if request.param == "shared" else request.getfixturevalue("private_redis")
-    client = bounded_client(server.url)
-    try:
+    with _cleaning_client(server.url, key_prefix) as client:
         yield client
-    finally:
-        try:
-            delete_prefix(client, key_prefix + "*")
-        finally:
-            client.close()
 
 
 @pytest.fixture
