@@ -49,13 +49,7 @@ def test_rq_worker_cli_runs_bus_jobs_with_the_documented_settings(
             sample_publisher.bus.publish(
                 EventType.PATIENT_CREATED, {"patient_id": f"p{n}", "secret": CANARY}
             )
-    command = rq_worker_command(
-        real_redis.url,
-        sample_publisher.settings.queue_names(),
-        extra=["--name", f"{key_prefix}-cli"],
-    )
-    result = run_worker(command, sample_env)
-    assert result.returncode == 0, result.stdout
+    result = run_rq_cli(real_redis.url, sample_publisher, sample_env, key_prefix)
     client = sample_publisher.client
     got = recorded(client, key_prefix, "on_patient_created")
     assert sorted(entry["payload"]["patient_id"] for entry in got) == ["p0", "p1", "p2"]
@@ -98,13 +92,7 @@ def test_always_failing_handler_fails_after_exactly_the_configured_attempts(
 ) -> None:
     with bind_correlation_id("req-fail-1"):
         sample_publisher.bus.publish(EventType.INVOICE_PAID, {"invoice_id": "i1"})
-    command = rq_worker_command(
-        real_redis.url,
-        sample_publisher.settings.queue_names(),
-        extra=["--name", f"{key_prefix}-cli"],
-    )
-    result = run_worker(command, sample_env)
-    assert result.returncode == 0, result.stdout
+    result = run_rq_cli(real_redis.url, sample_publisher, sample_env, key_prefix)
     client = sample_publisher.client
     assert client.get(f"{key_prefix}:sample:attempts:always_fails") == b"3"
     failed = FailedJobRegistry(sample_publisher.settings.queue_names()[0], connection=client)
@@ -143,3 +131,14 @@ def test_flask_rq_worker_rejects_an_unknown_queue(sample_env: dict[str, str]) ->
     result = run_worker(flask_worker_command("--burst", "--queue", "nope"), sample_env)
     assert result.returncode != 0
     assert "unknown RQ queue(s) nope; configured: billing, eventbus" in result.stdout
+
+
+def run_rq_cli(url: str, publisher: Any, env: dict[str, str], key_prefix: str) -> Any:
+    """Run RQ's own ``rq worker`` in burst mode on the publisher's queues; it must exit 0.
+    Returns the finished process (its output is asserted on)."""
+    command = rq_worker_command(
+        url, publisher.settings.queue_names(), extra=["--name", f"{key_prefix}-cli"]
+    )
+    result = run_worker(command, env)
+    assert result.returncode == 0, result.stdout
+    return result
