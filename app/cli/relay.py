@@ -22,7 +22,10 @@ def relay_command(burst: bool) -> None:
     if relay is None:
         raise click.ClickException("the outbox is off: set EVENTBUS_OUTBOX=true")
     if burst:
-        click.echo(f"sent {relay.drain()} event(s)")
+        try:
+            click.echo(f"sent {relay.drain()} event(s)")
+        finally:
+            relay.store.close()
         return
     stop = threading.Event()
 

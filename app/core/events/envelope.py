@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .exceptions import MalformedEnvelopeError
 from .payload import decode_payload, encode_payload
@@ -54,6 +54,50 @@ class Envelope:
     version: int = 1
     occurred_at: str = field(default_factory=utc_timestamp)
     encoded_payload: str | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def with_encoded_payload(
+        cls,
+        *,
+        id: str,
+        type: str,
+        encoded_payload: str,
+        correlation_id: str,
+        causation_id: str | None,
+        producer: str,
+        version: int,
+        occurred_at: str,
+    ) -> Envelope:
+        """An envelope whose ``payload`` is decoded from ``encoded_payload`` on first access.
+
+        For envelopes read back from storage this process wrote (the outbox): forwarding one
+        to Redis Streams sends the stored text as is and never parses it. A payload that turns
+        out not to be a JSON object raises :class:`MalformedEnvelopeError` when accessed.
+        """
+        envelope = object.__new__(cls)
+        assign = object.__setattr__
+        assign(envelope, "id", id)
+        assign(envelope, "type", type)
+        assign(envelope, "correlation_id", correlation_id)
+        assign(envelope, "causation_id", causation_id)
+        assign(envelope, "producer", producer)
+        assign(envelope, "version", version)
+        assign(envelope, "occurred_at", occurred_at)
+        assign(envelope, "encoded_payload", encoded_payload)
+        return envelope
+
+    if not TYPE_CHECKING:  # invisible to mypy, which would otherwise accept any attribute
+
+        def __getattr__(self, name: str) -> Any:
+            """Called only for an unset slot: decode a deferred ``payload``."""
+            if name != "payload" or self.encoded_payload is None:
+                raise AttributeError(name)
+            try:
+                payload = decode_payload(self.encoded_payload)
+            except ValueError as exc:
+                raise MalformedEnvelopeError(f"event {self.id}: bad payload: {exc}") from exc
+            object.__setattr__(self, "payload", payload)
+            return payload
 
     def payload_json(self) -> str:
         """The payload as JSON, encoded at most once per envelope."""

@@ -12,6 +12,7 @@ web process (started on its first request, stopped at exit) unless
 from __future__ import annotations
 
 import atexit
+from datetime import timedelta
 
 from flask import Flask, current_app, has_app_context
 
@@ -19,8 +20,8 @@ from app.core.events import EventBus
 from app.db import db
 
 from .relay import OutboxRelay, RelaySettings
-from .store import Claim, OutboxStats, OutboxStore
-from .table import outbox
+from .store import Claim, OutboxStats, OutboxStore, open_store
+from .table import outbox, outbox_cursor, outbox_sent
 
 __all__ = [
     "EXTENSION",
@@ -31,7 +32,10 @@ __all__ = [
     "RelaySettings",
     "current_relay",
     "init_outbox",
+    "open_store",
     "outbox",
+    "outbox_cursor",
+    "outbox_sent",
 ]
 
 EXTENSION = "eventbus_outbox"
@@ -43,19 +47,17 @@ def init_outbox(app: Flask, bus: EventBus) -> OutboxRelay | None:
     if not app.config["EVENTBUS_OUTBOX"]:
         return None
     config = app.config
-    with app.app_context():
-        store = OutboxStore(db.engine)
-    relay = OutboxRelay(
-        store,
-        bus,
-        RelaySettings(
-            batch_size=int(config["EVENTBUS_OUTBOX_BATCH_SIZE"]),
-            poll_interval_s=config["EVENTBUS_OUTBOX_POLL_MS"] / 1000,
-            lease_s=config["EVENTBUS_OUTBOX_LEASE_MS"] / 1000,
-            retention_s=float(config["EVENTBUS_OUTBOX_RETENTION_S"]),
-        ),
-        autostart=config["EVENTBUS_OUTBOX_RELAY"] == "thread",
+    settings = RelaySettings(
+        batch_size=int(config["EVENTBUS_OUTBOX_BATCH_SIZE"]),
+        poll_interval_s=config["EVENTBUS_OUTBOX_POLL_MS"] / 1000,
+        lease_s=config["EVENTBUS_OUTBOX_LEASE_MS"] / 1000,
+        retention_s=float(config["EVENTBUS_OUTBOX_RETENTION_S"]),
     )
+    with app.app_context():
+        store = open_store(
+            db.engine, timedelta(seconds=settings.lease_s), keep_sent=settings.retention_s > 0
+        )
+    relay = OutboxRelay(store, bus, settings, autostart=config["EVENTBUS_OUTBOX_RELAY"] == "thread")
     app.extensions[EXTENSION] = relay
     if config["EVENTBUS_OUTBOX_RELAY"] == "thread":
         app.before_request(relay.start)

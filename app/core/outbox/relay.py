@@ -1,10 +1,12 @@
 """The relay: moves committed outbox rows to their transports and marks them sent.
 
-Each round claims a batch (a lease), hands it to the bus's remote transports in one call per
-transport (``EventBus.send_remote_batch``: pipelined), then marks it sent. While a transport
-is down the batch is released with the error and retried with exponential backoff; requests
-keep committing meanwhile, so Redis being down only delays delivery. A crash between sending
-and marking lets the lease expire and the batch be sent again: consumers are idempotent.
+Each round claims a batch (see ``app.core.outbox.store``), hands its envelopes to the bus's
+remote transports in one call per transport (``EventBus.send_remote_batch``: pipelined),
+then marks it sent. While a transport is down the batch is given back and the relay waits,
+backing off exponentially; requests keep committing meanwhile, so Redis being down only
+delays delivery. A relay that dies between sending and marking leaves its batch to be sent
+again: consumers are idempotent. A row that cannot be read back is set aside with its reason
+(logged, counted by ``flask events stats``) instead of blocking the rows behind it.
 
 Run it as a thread in the web process (started with the app, see ``app.core.outbox``) or as
 ``flask events relay``. Any number of relays may run against one database.
@@ -13,14 +15,16 @@ Run it as a thread in the web process (started with the app, see ``app.core.outb
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from app.core.events import EventBus
+from app.core.events import EventBus, TransportError
+from app.core.events.exceptions import MalformedEnvelopeError
 from app.log import get_logger
 
-from .store import OutboxStore
+from .store import Claim, OutboxStore
 
 __all__ = ["OutboxRelay", "RelaySettings"]
 
@@ -54,28 +58,51 @@ class OutboxRelay:
         self._log: Any = get_logger("eventbus.outbox")
 
     def run_once(self) -> int:
-        """Send one batch; return how many events were sent (0: none due, or a failure)."""
-        claim = self.store.claim(self.settings.batch_size, timedelta(seconds=self.settings.lease_s))
+        """Send one batch; return how many rows it moved (sent or set aside; 0: none due,
+        another relay holds the lease, or the send failed)."""
+        claim = self.store.claim(self.settings.batch_size)
         if claim is None:
             return 0
+        set_aside: list[tuple[int, str]] = []
         try:
-            self.bus.send_remote_batch(claim.envelopes)
+            self._send(claim, set_aside)
         except Exception as exc:
+            self.store.release(claim)
             self.failures += 1
-            retry_in = self.backoff()
-            self.store.release(claim, f"{type(exc).__name__}: {exc}", timedelta(seconds=retry_in))
             self._log.warning(
                 "outbox.send_failed",
                 events=len(claim.seqs),
-                error=type(exc).__name__,
-                retry_in_s=round(retry_in, 3),
+                error=f"{type(exc).__name__}: {exc}",
+                retry_in_s=round(self.backoff(), 3),
             )
             return 0
-        self.store.mark_sent(claim)
+        if not self.store.mark_sent(claim, set_aside):
+            self._log.warning("outbox.lease_lost", events=len(claim.seqs))
+        for seq, reason in set_aside:
+            self._log.error("outbox.row_set_aside", seq=seq, reason=reason)
         if self.failures:
             self._log.info("outbox.recovered", after_failures=self.failures)
         self.failures = 0
         return len(claim.seqs)
+
+    def _send(self, claim: Claim, set_aside: list[tuple[int, str]]) -> None:
+        """Send ``claim``. When that fails for a reason other than a transport's, look for rows
+        whose payload cannot be read: put them in ``set_aside`` and send the others. Raises
+        when the send fails otherwise."""
+        try:
+            self.bus.send_remote_batch(claim.envelopes)
+            return
+        except TransportError:
+            raise
+        except Exception:
+            unreadable = _unreadable(claim)
+            if not unreadable:
+                raise
+        set_aside.extend(unreadable)
+        bad = {seq for seq, _ in unreadable}
+        rest = [env for seq, env in zip(claim.seqs, claim.envelopes, strict=True) if seq not in bad]
+        if rest:
+            self.bus.send_remote_batch(rest)
 
     def drain(self, max_rounds: int = 1_000_000) -> int:
         """Send until nothing is due (or a send fails); return how many were sent."""
@@ -105,25 +132,29 @@ class OutboxRelay:
         self._wake.set()
 
     def run(self, stop: threading.Event | None = None) -> None:
-        """Loop until ``stop`` (or :meth:`stop`) is set: send, purge old rows, wait."""
+        """Loop until ``stop`` (or :meth:`stop`) is set: send, purge old rows, wait. Gives up
+        what the store holds (a SQLite lease) when it ends."""
         stop = stop or self._stop
         purge_every = max(1.0, self.settings.retention_s / 10)
-        since_purge = purge_every
+        next_purge = time.monotonic()
         while not stop.is_set():
             try:
                 sent = self.drain()
-                since_purge += self.settings.poll_interval_s
-                if since_purge >= purge_every:
+                if time.monotonic() >= next_purge:
                     self.store.purge_sent(timedelta(seconds=self.settings.retention_s))
-                    since_purge = 0.0
+                    next_purge = time.monotonic() + purge_every
             except Exception as exc:  # the database itself failed: log, back off, go on
                 self.failures += 1
                 sent = 0
                 self._log.error("outbox.relay_failed", error=type(exc).__name__, exc_info=exc)
             if sent:
                 continue
-            self._wake.wait(self.backoff() or self.settings.poll_interval_s)
+            if self.failures:  # commits' wake-ups do not cut a backoff short; stop does
+                stop.wait(self.backoff())
+                continue
+            self._wake.wait(self.settings.poll_interval_s)
             self._wake.clear()
+        self.store.close()
 
     def start(self) -> None:
         """Run the loop in a daemon thread (idempotent)."""
@@ -145,3 +176,14 @@ class OutboxRelay:
     def running(self) -> bool:
         """Whether the loop thread is alive."""
         return self._thread is not None and self._thread.is_alive()
+
+
+def _unreadable(claim: Claim) -> list[tuple[int, str]]:
+    """The rows of ``claim`` whose payload is not a JSON object, with the reason."""
+    found: list[tuple[int, str]] = []
+    for seq, envelope in zip(claim.seqs, claim.envelopes, strict=True):
+        try:
+            envelope.payload  # noqa: B018 (decodes a deferred payload)
+        except MalformedEnvelopeError as exc:
+            found.append((seq, str(exc)[:500]))
+    return found

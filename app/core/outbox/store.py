@@ -1,23 +1,31 @@
 """Reading and writing the outbox table. No broker here: the relay does the sending.
 
-Claiming is one atomic ``UPDATE`` of the first ``n`` due rows that stamps a fresh claim token
-and a lease; its ``WHERE`` re-checks that each row is still unclaimed. On PostgreSQL the due
-rows come from a CTE that takes ``FOR UPDATE SKIP LOCKED`` (a CTE runs once; an ``IN``
-subquery with ``LIMIT`` may be re-run and over-claim), so concurrent relays (several web
-processes, a standalone relay) never claim the same row. SQLite runs each statement under its
-database write lock, which gives the same exclusion. A lease that expires (its relay died)
-makes the rows claimable again: the one path by which an event can be sent twice.
+The write path is the same everywhere: :meth:`OutboxStore.add` inserts a row in the caller's
+transaction. How a relay takes rows and marks them sent depends on the database, because the
+cheapest safe scheme differs (figures in docs/outbox.md):
+
+- SQLite (:class:`~app.core.outbox.sqlite_store.SqliteOutboxStore`): one writer at a time,
+  so rows become visible in ``seq`` order. One relay holds a lease and advances a watermark:
+  one tiny write per batch, rows read in order, nothing written per row.
+- PostgreSQL and others (:class:`~app.core.outbox.locking_store.LockingOutboxStore`):
+  rows are taken with ``FOR UPDATE SKIP LOCKED`` and deleted in a transaction held open
+  across the send, so any number of relays work side by side and a relay that dies simply
+  rolls back.
+
+Both hand the relay a :class:`Claim`; :meth:`OutboxStore.mark_sent` or
+:meth:`OutboxStore.release` ends it. The one path by which a row is sent twice is a relay that
+sent it and died (or stalled past its lease) before ``mark_sent``.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Engine, Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from app.core.events.envelope import Envelope
@@ -25,157 +33,160 @@ from app.core.persistence.clock import utcnow
 
 from .table import outbox
 
-__all__ = ["Claim", "OutboxStats", "OutboxStore"]
+__all__ = ["ROW_COLUMNS", "Claim", "OutboxStats", "OutboxStore", "open_store"]
+
+ROW_COLUMNS = (
+    outbox.c.seq,
+    outbox.c.event_id,
+    outbox.c.event_type,
+    outbox.c.payload,
+    outbox.c.correlation_id,
+    outbox.c.causation_id,
+    outbox.c.producer,
+    outbox.c.version,
+    outbox.c.occurred_at,
+)
+"""What a relay reads of a row, in the order :func:`read_rows` expects."""
+
+PURGE_CHUNK = 5_000
+"""Rows deleted per statement by a purge, so no purge holds a write lock for long."""
 
 
 @dataclass(frozen=True)
 class Claim:
-    """A leased batch: ``token`` identifies it; ``envelopes`` in ``seq`` order."""
+    """A batch taken by one relay: its rows' ``seq`` and ``envelopes``, in the same order."""
 
-    token: str
     seqs: tuple[int, ...]
     envelopes: tuple[Envelope, ...]
 
 
 @dataclass(frozen=True)
 class OutboxStats:
-    """The backlog (rows not yet sent), the age of its oldest row, and sent rows retained."""
+    """The backlog (rows not yet sent), the age of its oldest row, sent rows still retained,
+    and rows set aside because they could not be read back."""
 
     backlog: int
     oldest_pending_age_s: float | None
     sent_retained: int
+    set_aside: int
 
 
-class OutboxStore:
-    """The outbox table through ``engine``; thread safe (each call uses its own connection)."""
+class OutboxStore(ABC):
+    """The outbox table through ``engine``. Thread safe; one instance is one relay's identity."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, lease: timedelta, keep_sent: bool) -> None:
         self.engine = engine
+        self.lease = lease
+        self.keep_sent = keep_sent
 
     @staticmethod
     def add(session: Session, envelope: Envelope) -> None:
         """Write ``envelope`` in ``session``'s current transaction (committed with it)."""
-        now = utcnow()
         session.execute(
             insert(outbox).values(
                 event_id=envelope.id,
                 event_type=envelope.type,
-                envelope=json.dumps(envelope.to_fields(), separators=(",", ":")),
-                created_at=now,
-                available_at=now,
-                attempts=0,
+                version=envelope.version,
+                occurred_at=envelope.occurred_at,
+                producer=envelope.producer,
+                correlation_id=envelope.correlation_id,
+                causation_id=envelope.causation_id,
+                payload=envelope.payload_json(),
+                created_at=utcnow(),
             )
         )
 
-    def claim(self, limit: int, lease: timedelta) -> Claim | None:
-        """Lease up to ``limit`` pending rows that are due; ``None`` when there are none."""
-        token = os.urandom(16).hex()
-        now = utcnow()
-        claimable = and_(
-            outbox.c.sent_at.is_(None),
-            outbox.c.available_at <= now,
-            or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
-        )
-        due = select(outbox.c.seq).where(claimable).order_by(outbox.c.seq).limit(limit)
-        if self.engine.dialect.name == "postgresql":
-            # A CTE runs once; an IN (subquery) with LIMIT may be re-run and claim more.
-            locked = due.with_for_update(skip_locked=True).cte("due")
-            statement = update(outbox).where(outbox.c.seq == locked.c.seq, claimable)
-        else:
-            statement = update(outbox).where(outbox.c.seq.in_(due.scalar_subquery()), claimable)
-        claimed = statement.values(claim_token=token, claimed_until=now + lease).returning(
-            outbox.c.seq, outbox.c.envelope
-        )
-        with self.engine.begin() as connection:
-            rows = sorted(connection.execute(claimed).all())
-        if not rows:
-            return None
-        envelopes = tuple(_decode(row.envelope) for row in rows)
-        return Claim(token, tuple(row.seq for row in rows), envelopes)
+    @abstractmethod
+    def claim(self, limit: int) -> Claim | None:
+        """Take up to ``limit`` unsent rows, oldest first; ``None`` when there are none (or,
+        on SQLite, when another relay holds the lease)."""
 
-    def mark_sent(self, claim: Claim) -> None:
-        """Record that every row of ``claim`` was handed to its transports."""
-        with self.engine.begin() as connection:
-            connection.execute(
-                update(outbox)
-                .where(outbox.c.seq.in_(claim.seqs), outbox.c.claim_token == claim.token)
-                .values(sent_at=utcnow(), claim_token=None, claimed_until=None)
-            )
+    @abstractmethod
+    def mark_sent(self, claim: Claim, set_aside: Sequence[tuple[int, str]] = ()) -> bool:
+        """Record that ``claim``'s rows were handed to their transports, except the rows of
+        ``set_aside`` (``(seq, reason)``: unreadable), which are kept, never sent, with their
+        reason. ``False`` when the claim had lapsed (its lease expired and another relay took
+        over): that relay sends the rows again."""
 
-    def release(self, claim: Claim, error: str, retry_in: timedelta) -> None:
-        """Give the rows of ``claim`` back, due again after ``retry_in``, with the error."""
-        with self.engine.begin() as connection:
-            connection.execute(
-                update(outbox)
-                .where(outbox.c.seq.in_(claim.seqs), outbox.c.claim_token == claim.token)
-                .values(
-                    claim_token=None,
-                    claimed_until=None,
-                    attempts=outbox.c.attempts + 1,
-                    last_error=error[:500],
-                    available_at=utcnow() + retry_in,
-                )
-            )
+    @abstractmethod
+    def release(self, claim: Claim) -> None:
+        """Give ``claim``'s rows back unsent (the send failed): they are taken again next."""
 
+    @abstractmethod
     def purge_sent(self, older_than: timedelta) -> int:
-        """Delete rows sent more than ``older_than`` ago; return how many."""
-        with self.engine.begin() as connection:
-            result = connection.execute(
-                delete(outbox).where(outbox.c.sent_at < utcnow() - older_than)
-            )
-        return int(result.rowcount or 0)
+        """Delete sent rows older than ``older_than``; return how many."""
 
+    @abstractmethod
     def stats(self) -> OutboxStats:
-        """Backlog size, oldest pending row's age, sent rows still retained."""
-        with self.engine.connect() as connection:
-            backlog, oldest = connection.execute(
-                select(func.count(), func.min(outbox.c.created_at)).where(
-                    outbox.c.sent_at.is_(None)
-                )
-            ).one()
-            sent = connection.execute(
-                select(func.count()).where(outbox.c.sent_at.is_not(None))
-            ).scalar_one()
-        return OutboxStats(int(backlog), _age(oldest), int(sent))
+        """Backlog size, oldest unsent row's age, sent rows retained, rows set aside."""
 
+    @abstractmethod
     def pending_ids(self) -> Sequence[str]:
         """Event ids not yet sent, in order (tests and tools)."""
-        with self.engine.connect() as connection:
-            return (
-                connection.execute(
-                    select(outbox.c.event_id)
-                    .where(outbox.c.sent_at.is_(None))
-                    .order_by(outbox.c.seq)
-                )
-                .scalars()
-                .all()
+
+    @abstractmethod
+    def close(self) -> None:
+        """Let go of what this relay holds (a lease, pooled connections). Idempotent; the
+        store stays usable (it takes what it needs again)."""
+
+
+def open_store(engine: Engine, lease: timedelta, keep_sent: bool) -> OutboxStore:
+    """The store for ``engine``'s database: watermark on SQLite, row locks elsewhere."""
+    if engine.dialect.name == "sqlite":
+        from .sqlite_store import SqliteOutboxStore
+
+        return SqliteOutboxStore(engine, lease, keep_sent)
+    from .locking_store import LockingOutboxStore
+
+    return LockingOutboxStore(engine, lease, keep_sent)
+
+
+def read_rows(rows: Iterable[Sequence[Any]]) -> Claim:
+    """Rows selected as :data:`ROW_COLUMNS`, as a claim. Payloads stay as stored (the JSON
+    text that goes on the wire) and are parsed only if a transport asks for the dict."""
+    seqs: list[int] = []
+    envelopes: list[Envelope] = []
+    for seq, event_id, kind, text, correlation, causation, producer, version, at in rows:
+        seqs.append(seq)
+        envelopes.append(
+            Envelope.with_encoded_payload(
+                id=event_id,
+                type=kind,
+                encoded_payload=text,
+                correlation_id=correlation,
+                causation_id=causation,
+                producer=producer,
+                version=version,
+                occurred_at=at,
             )
-
-
-def _decode(text: str) -> Envelope:
-    """A row's envelope. Rows are written by :meth:`OutboxStore.add`, so the common case skips
-    the field-by-field checks (~2× faster); anything unexpected goes through them."""
-    fields = json.loads(text)
-    try:
-        payload_text = fields["payload"]
-        return Envelope(
-            fields["id"],
-            fields["type"],
-            json.loads(payload_text),
-            fields["correlation_id"],
-            fields["causation_id"] or None,
-            fields["producer"],
-            int(fields["version"]),
-            fields["occurred_at"],
-            payload_text,
         )
-    except (KeyError, TypeError, ValueError):
-        return Envelope.from_fields(fields)
+    return Claim(tuple(seqs), tuple(envelopes))
 
 
-def _age(created: datetime | None) -> float | None:
+def purge_in_chunks(
+    engine: Engine, table: Table, sent: ColumnElement[bool], old: ColumnElement[bool]
+) -> int:
+    """Delete ``table``'s rows that are ``sent`` and ``old``, :data:`PURGE_CHUNK` at a time,
+    oldest ``seq`` first (rows get older with ``seq``, so a chunk with a young row is the last).
+    Each chunk is its own short transaction."""
+    total = 0
+    while True:
+        first = (
+            select(table.c.seq).where(sent).order_by(table.c.seq).limit(PURGE_CHUNK)
+        ).scalar_subquery()
+        with engine.begin() as connection:
+            deleted = int(
+                connection.execute(delete(table).where(table.c.seq.in_(first), old)).rowcount or 0
+            )
+        total += deleted
+        if deleted < PURGE_CHUNK:
+            return total
+
+
+def age_of(created: datetime | None) -> float | None:
+    """Seconds since ``created`` (``None`` for none)."""
     if created is None:
         return None
-    if created.tzinfo is None:  # in case a driver returns the aggregate naive
+    if created.tzinfo is None:  # in case a driver returns an aggregate naive
         created = created.replace(tzinfo=UTC)
     return max(0.0, (utcnow() - created).total_seconds())

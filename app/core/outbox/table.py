@@ -1,36 +1,65 @@
-"""The outbox table: events written in the same transaction as the facts they announce.
+"""The outbox tables: events written in the same transaction as the facts they announce.
 
-One row per event that has remote subscribers; ``envelope`` holds its flat wire fields
-(``Envelope.to_fields()``) as JSON, so the relay sends the payload exactly as encoded.
-``seq`` orders the rows; ``event_id`` is the envelope's id (unique). A row is *pending* until
-``sent_at`` is set; a relay takes a lease on a batch of pending rows (``claim_token``,
-``claimed_until``) while it sends them.
+``eventbus_outbox`` holds one row per event that has remote subscribers, its envelope in
+columns (the payload as the exact JSON text that goes on the wire). ``seq`` orders the rows
+and never goes back (``AUTOINCREMENT`` on SQLite), so a relay can read them in order. The only
+secondary writes are the insert and, once sent, one delete: no index besides the primary key.
+``error`` is set on a row that could not be read back (its reason); such a row is set aside,
+never sent and never purged.
+
+How a row is marked sent depends on the database (see ``app.core.outbox.store``):
+
+- SQLite: ``eventbus_outbox_cursor`` holds the relay's watermark (every row with ``seq`` at or
+  below ``last_seq`` is sent) and the lease of the one relay allowed to advance it. Sent rows
+  stay in ``eventbus_outbox`` until the retention purge.
+- PostgreSQL (and any database with ``FOR UPDATE SKIP LOCKED``): sent rows are deleted in the
+  transaction that sent them and, when a retention is configured, kept as a short record in
+  ``eventbus_outbox_sent`` until the purge.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Column, Integer, String, Table, Text
 
 from app.core.persistence.clock import UtcDateTime
 from app.db import Model
 
-__all__ = ["outbox"]
+__all__ = ["outbox", "outbox_cursor", "outbox_sent"]
+
+_SEQ = BigInteger().with_variant(Integer, "sqlite")
 
 outbox = Table(
     "eventbus_outbox",
     Model.metadata,
-    Column(
-        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    ),
-    Column("event_id", String(128), nullable=False, unique=True),
+    Column("seq", _SEQ, primary_key=True, autoincrement=True),
+    Column("event_id", String(128), nullable=False),
     Column("event_type", String(200), nullable=False),
-    Column("envelope", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("occurred_at", String(40), nullable=False),
+    Column("producer", String(200), nullable=False),
+    Column("correlation_id", String(128), nullable=False),
+    Column("causation_id", String(128)),
+    Column("payload", Text, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
-    Column("available_at", UtcDateTime(), nullable=False),
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("last_error", String(500)),
-    Column("claim_token", String(64)),
-    Column("claimed_until", UtcDateTime()),
-    Column("sent_at", UtcDateTime()),
+    Column("error", String(500)),
+    sqlite_autoincrement=True,
 )
-Index("ix_eventbus_outbox_pending", outbox.c.sent_at, outbox.c.available_at, outbox.c.seq)
+
+outbox_cursor = Table(
+    "eventbus_outbox_cursor",
+    Model.metadata,
+    Column("name", String(64), primary_key=True),
+    Column("last_seq", _SEQ, nullable=False),
+    Column("holder", String(64)),
+    Column("lease_until", UtcDateTime()),
+)
+
+outbox_sent = Table(
+    "eventbus_outbox_sent",
+    Model.metadata,
+    Column("seq", _SEQ, primary_key=True, autoincrement=False),
+    Column("event_id", String(128), nullable=False),
+    Column("event_type", String(200), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("sent_at", UtcDateTime(), nullable=False),
+)

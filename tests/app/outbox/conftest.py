@@ -1,15 +1,19 @@
-"""Outbox fixtures: an engine with the outbox table, on SQLite and on PostgreSQL."""
+"""Outbox fixtures: engines with empty outbox tables, on SQLite and on PostgreSQL, and stores."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, delete
 
-from app.core.outbox import OutboxStore, outbox
+from app.core.outbox import OutboxStore, open_store, outbox, outbox_cursor, outbox_sent
 from tests.support.postgres import postgres_database
+
+LEASE = timedelta(seconds=60)
+TABLES = (outbox, outbox_cursor, outbox_sent)
 
 
 @pytest.fixture(scope="session")
@@ -19,21 +23,47 @@ def outbox_postgres_url() -> Iterator[str]:
         yield url
 
 
+def empty_outbox(url: str) -> Engine:
+    """An engine on ``url`` whose outbox tables exist and are empty."""
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        for table in TABLES:
+            table.create(connection, checkfirst=True)
+            connection.execute(delete(table))
+    return engine
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """An engine whose database has an empty outbox table."""
+    """An engine whose database has empty outbox tables."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'outbox.db'}"
     else:
         url = request.getfixturevalue("outbox_postgres_url")
-    engine = create_engine(url)
-    outbox.create(engine, checkfirst=True)
-    with engine.begin() as connection:
-        connection.execute(delete(outbox))
+    engine = empty_outbox(url)
     yield engine
     engine.dispose()
 
 
 @pytest.fixture
-def store(engine: Engine) -> OutboxStore:
-    return OutboxStore(engine)
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = empty_outbox(f"sqlite:///{tmp_path / 'outbox.db'}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def stores(engine: Engine) -> Iterator[list[OutboxStore]]:
+    """Stores opened by :func:`store` (closed at the end)."""
+    opened: list[OutboxStore] = []
+    yield opened
+    for store in opened:
+        store.close()
+
+
+@pytest.fixture
+def store(engine: Engine, stores: list[OutboxStore]) -> OutboxStore:
+    """One relay's store (retention on: sent rows are kept)."""
+    opened = open_store(engine, LEASE, keep_sent=True)
+    stores.append(opened)
+    return opened
