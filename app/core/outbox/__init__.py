@@ -21,7 +21,7 @@ from app.db import db
 
 from .relay import OutboxRelay, RelaySettings
 from .store import Claim, OutboxStats, OutboxStore, open_store
-from .table import outbox, outbox_cursor, outbox_sent
+from .table import outbox, outbox_cursor, outbox_sent, outbox_set_aside
 
 __all__ = [
     "EXTENSION",
@@ -36,6 +36,7 @@ __all__ = [
     "outbox",
     "outbox_cursor",
     "outbox_sent",
+    "outbox_set_aside",
 ]
 
 EXTENSION = "eventbus_outbox"

@@ -21,13 +21,23 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, create_engine, event, func, insert, or_, select, update
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.core.persistence.clock import utcnow
 from app.db import tune_sqlite
 
-from .store import ROW_COLUMNS, Claim, OutboxStats, OutboxStore, age_of, purge_in_chunks, read_rows
+from .store import (
+    ROW_COLUMNS,
+    Claim,
+    OutboxStats,
+    OutboxStore,
+    age_of,
+    count_set_aside,
+    purge_in_chunks,
+    read_rows,
+    set_aside_row,
+)
 from .table import outbox, outbox_cursor
 
 __all__ = ["CURSOR_NAME", "SqliteOutboxStore"]
@@ -74,8 +84,10 @@ class SqliteOutboxStore(OutboxStore):
                 )
                 .values(last_seq=claim.seqs[-1], lease_until=until)
             ).rowcount
+            envelopes = dict(zip(claim.seqs, claim.envelopes, strict=True))
             for seq, reason in set_aside:
-                connection.execute(update(outbox).where(outbox.c.seq == seq).values(error=reason))
+                connection.execute(set_aside_row(seq, envelopes[seq], reason))
+                connection.execute(delete(outbox).where(outbox.c.seq == seq))
         if moved != 1:
             self._lease_until = None
             return False
@@ -86,7 +98,7 @@ class SqliteOutboxStore(OutboxStore):
         """Nothing to undo: the watermark did not move, so the rows are read again."""
 
     def purge_sent(self, older_than: timedelta) -> int:
-        sent = and_(outbox.c.seq <= self._stored_watermark(), outbox.c.error.is_(None))
+        sent = outbox.c.seq <= self._stored_watermark()
         old = outbox.c.created_at < utcnow() - older_than
         return purge_in_chunks(self._engine, outbox, sent, old)
 
@@ -99,11 +111,9 @@ class SqliteOutboxStore(OutboxStore):
                 select(outbox.c.created_at).where(unsent).order_by(outbox.c.seq).limit(1)
             ).scalar()
             sent = connection.execute(
-                select(func.count()).where(outbox.c.seq <= watermark, outbox.c.error.is_(None))
+                select(func.count()).where(outbox.c.seq <= watermark)
             ).scalar_one()
-            aside = connection.execute(
-                select(func.count()).where(outbox.c.error.is_not(None))
-            ).scalar_one()
+            aside = count_set_aside(connection)
         return OutboxStats(int(backlog), age_of(oldest), int(sent), int(aside))
 
     def pending_ids(self) -> Sequence[str]:

@@ -25,15 +25,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Table, delete, insert, select
+from sqlalchemy import ColumnElement, Engine, Insert, Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.core.events.envelope import Envelope
 from app.core.persistence.clock import utcnow
 
-from .table import outbox
+from .table import outbox, outbox_set_aside
 
-__all__ = ["ROW_COLUMNS", "Claim", "OutboxStats", "OutboxStore", "open_store"]
+__all__ = ["ROW_COLUMNS", "Claim", "OutboxStats", "OutboxStore", "open_store", "set_aside_row"]
 
 ROW_COLUMNS = (
     outbox.c.seq,
@@ -161,6 +161,29 @@ def read_rows(rows: Iterable[Sequence[Any]]) -> Claim:
             )
         )
     return Claim(tuple(seqs), tuple(envelopes))
+
+
+def set_aside_row(seq: int, envelope: Envelope, reason: str) -> Insert:
+    """The insert that keeps row ``seq`` (``envelope``) in ``eventbus_outbox_set_aside``."""
+    return insert(outbox_set_aside).values(
+        seq=seq,
+        event_id=envelope.id,
+        event_type=envelope.type,
+        version=envelope.version,
+        occurred_at=envelope.occurred_at,
+        producer=envelope.producer,
+        correlation_id=envelope.correlation_id,
+        causation_id=envelope.causation_id,
+        payload=envelope.encoded_payload,
+        created_at=utcnow(),
+        reason=reason[:500],
+        set_aside_at=utcnow(),
+    )
+
+
+def count_set_aside(connection: Any) -> int:
+    """How many rows were set aside."""
+    return int(connection.execute(select(func.count()).select_from(outbox_set_aside)).scalar_one())
 
 
 def purge_in_chunks(

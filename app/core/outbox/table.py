@@ -2,10 +2,8 @@
 
 ``eventbus_outbox`` holds one row per event that has remote subscribers, its envelope in
 columns (the payload as the exact JSON text that goes on the wire). ``seq`` orders the rows
-and never goes back (``AUTOINCREMENT`` on SQLite), so a relay can read them in order. The only
-secondary writes are the insert and, once sent, one delete: no index besides the primary key.
-``error`` is set on a row that could not be read back (its reason); such a row is set aside,
-never sent and never purged.
+and never goes back (``AUTOINCREMENT`` on SQLite), so a relay can read them in order. It has
+no index besides the primary key: a row costs one insert and, once sent, at most one delete.
 
 How a row is marked sent depends on the database (see ``app.core.outbox.store``):
 
@@ -15,6 +13,10 @@ How a row is marked sent depends on the database (see ``app.core.outbox.store``)
 - PostgreSQL (and any database with ``FOR UPDATE SKIP LOCKED``): sent rows are deleted in the
   transaction that sent them and, when a retention is configured, kept as a short record in
   ``eventbus_outbox_sent`` until the purge.
+
+A row that cannot be read back (its payload is not a JSON object: edited by hand, a bug) is
+moved to ``eventbus_outbox_set_aside`` with the reason, so it neither blocks the rows behind
+it nor disappears.
 """
 
 from __future__ import annotations
@@ -24,24 +26,31 @@ from sqlalchemy import BigInteger, Column, Integer, String, Table, Text
 from app.core.persistence.clock import UtcDateTime
 from app.db import Model
 
-__all__ = ["outbox", "outbox_cursor", "outbox_sent"]
+__all__ = ["outbox", "outbox_cursor", "outbox_sent", "outbox_set_aside"]
 
 _SEQ = BigInteger().with_variant(Integer, "sqlite")
+
+
+def _envelope_columns() -> list[Column[object]]:
+    """The envelope's columns, new objects for each table."""
+    return [
+        Column("event_id", String(128), nullable=False),
+        Column("event_type", String(200), nullable=False),
+        Column("version", Integer, nullable=False),
+        Column("occurred_at", String(40), nullable=False),
+        Column("producer", String(200), nullable=False),
+        Column("correlation_id", String(128), nullable=False),
+        Column("causation_id", String(128)),
+        Column("payload", Text, nullable=False),
+        Column("created_at", UtcDateTime(), nullable=False),
+    ]
+
 
 outbox = Table(
     "eventbus_outbox",
     Model.metadata,
     Column("seq", _SEQ, primary_key=True, autoincrement=True),
-    Column("event_id", String(128), nullable=False),
-    Column("event_type", String(200), nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("occurred_at", String(40), nullable=False),
-    Column("producer", String(200), nullable=False),
-    Column("correlation_id", String(128), nullable=False),
-    Column("causation_id", String(128)),
-    Column("payload", Text, nullable=False),
-    Column("created_at", UtcDateTime(), nullable=False),
-    Column("error", String(500)),
+    *_envelope_columns(),
     sqlite_autoincrement=True,
 )
 
@@ -62,4 +71,13 @@ outbox_sent = Table(
     Column("event_type", String(200), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("sent_at", UtcDateTime(), nullable=False),
+)
+
+outbox_set_aside = Table(
+    "eventbus_outbox_set_aside",
+    Model.metadata,
+    Column("seq", _SEQ, primary_key=True, autoincrement=False),
+    *_envelope_columns(),
+    Column("reason", String(500), nullable=False),
+    Column("set_aside_at", UtcDateTime(), nullable=False),
 )
