@@ -93,9 +93,11 @@ SETTINGS: dict[str, Setting] = {
     "EVENTBUS_OUTBOX_BATCH_SIZE": Setting(500, "outbox rows a relay sends per round trip"),
     "EVENTBUS_OUTBOX_POLL_MS": Setting(1_000, "how often an idle relay looks for new rows"),
     "EVENTBUS_OUTBOX_LEASE_MS": Setting(
-        30_000, "a claimed batch not marked sent by then is sent again (its relay died)"
+        30_000, "SQLite: a relay silent this long is replaced (its last batch may go out again)"
     ),
-    "EVENTBUS_OUTBOX_RETENTION_S": Setting(86_400, "sent outbox rows are deleted after this"),
+    "EVENTBUS_OUTBOX_RETENTION_S": Setting(
+        86_400, "how long sent outbox rows (PostgreSQL: their record) are kept; `0`: not kept"
+    ),
     "ENABLED_MODULES": Setting(None, "module names the loader mounts (`None`: all found)"),
     "MODULES_PACKAGE": Setting("modules", "package the loader discovers modules in"),
     "DATABASE_URL": Setting(

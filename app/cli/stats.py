@@ -40,7 +40,7 @@ def stats(as_json: bool) -> None:
         )
         click.echo(
             f"outbox: {outbox.backlog} unsent, oldest {oldest}, "
-            f"{outbox.sent_retained} sent kept for retention"
+            f"{outbox.sent_retained} sent kept for retention, {outbox.set_aside} set aside"
         )
     if not reports:
         click.echo("no configured transport reports stats (only in-process handlers?)")

@@ -308,7 +308,14 @@ def test_flask_events_stats_shows_the_outbox_backlog() -> None:
         runner = app.test_cli_runner()
         table = runner.invoke(args=["events", "stats"])
         assert "outbox: 1 unsent, oldest " in table.output
+        assert "0 sent kept for retention, 0 set aside" in table.output
         data = json.loads(runner.invoke(args=["events", "stats", "--json"]).output)
-        assert data[-1]["transport"] == "outbox" and data[-1]["backlog"] == 1
+        assert data[-1] == {
+            "transport": "outbox",
+            "backlog": 1,
+            "oldest_pending_age_s": data[-1]["oldest_pending_age_s"],
+            "sent_retained": 0,
+            "set_aside": 0,
+        }
     finally:
         event_bus.remove_owned("loader")
