@@ -1,4 +1,4 @@
-"""The outbox on PostgreSQL (and any database with ``FOR UPDATE SKIP LOCKED``): row locks.
+"""The outbox on PostgreSQL: row locks taken with ``FOR UPDATE SKIP LOCKED``.
 
 A claim opens a transaction and locks the oldest unsent rows with ``SELECT … FOR UPDATE SKIP
 LOCKED``: other relays skip them and take the next ones, so any number of relays (one per
@@ -117,6 +117,9 @@ class LockingOutboxStore(OutboxStore):
             if reasons and self.keep_sent:
                 connection.execute(delete(outbox_sent).where(outbox_sent.c.seq.in_(reasons)))
             claim.transaction.commit()
+        except BaseException:
+            self._drop_next()  # the rows reappear: let the next claim start from them
+            raise
         finally:
             connection.close()
         return True

@@ -72,7 +72,8 @@ class SqliteOutboxStore(OutboxStore):
         return read_rows(rows) if rows else None
 
     def mark_sent(self, claim: Claim, set_aside: Sequence[tuple[int, str]] = ()) -> bool:
-        """Move the watermark past ``claim`` and renew the lease, in one small write."""
+        """Move the watermark past ``claim`` and renew the lease, in one small write (and move
+        the rows of ``set_aside``). A relay whose lease lapsed writes nothing."""
         until = utcnow() + self.lease
         with self._engine.begin() as connection:
             moved = connection.execute(
@@ -84,10 +85,11 @@ class SqliteOutboxStore(OutboxStore):
                 )
                 .values(last_seq=claim.seqs[-1], lease_until=until)
             ).rowcount
-            envelopes = dict(zip(claim.seqs, claim.envelopes, strict=True))
-            for seq, reason in set_aside:
-                connection.execute(set_aside_row(seq, envelopes[seq], reason))
-                connection.execute(delete(outbox).where(outbox.c.seq == seq))
+            if moved == 1:
+                envelopes = dict(zip(claim.seqs, claim.envelopes, strict=True))
+                for seq, reason in set_aside:
+                    connection.execute(set_aside_row(seq, envelopes[seq], reason))
+                    connection.execute(delete(outbox).where(outbox.c.seq == seq))
         if moved != 1:
             self._lease_until = None
             return False

@@ -7,7 +7,7 @@ cheapest safe scheme differs (figures in docs/outbox.md):
 - SQLite (:class:`~app.core.outbox.sqlite_store.SqliteOutboxStore`): one writer at a time,
   so rows become visible in ``seq`` order. One relay holds a lease and advances a watermark:
   one tiny write per batch, rows read in order, nothing written per row.
-- PostgreSQL and others (:class:`~app.core.outbox.locking_store.LockingOutboxStore`):
+- PostgreSQL (:class:`~app.core.outbox.locking_store.LockingOutboxStore`):
   rows are taken with ``FOR UPDATE SKIP LOCKED`` and deleted in a transaction held open
   across the send, so any number of relays work side by side and a relay that dies simply
   rolls back.
@@ -29,6 +29,7 @@ from sqlalchemy import ColumnElement, Engine, Insert, Table, delete, func, inser
 from sqlalchemy.orm import Session
 
 from app.core.events.envelope import Envelope
+from app.core.events.exceptions import ConfigurationError
 from app.core.persistence.clock import utcnow
 
 from .table import outbox, outbox_set_aside
@@ -131,14 +132,19 @@ class OutboxStore(ABC):
 
 
 def open_store(engine: Engine, lease: timedelta, keep_sent: bool) -> OutboxStore:
-    """The store for ``engine``'s database: watermark on SQLite, row locks elsewhere."""
+    """The store for ``engine``'s database: watermark on SQLite, row locks on PostgreSQL.
+    :class:`ConfigurationError` for any other database (none is tested)."""
     if engine.dialect.name == "sqlite":
         from .sqlite_store import SqliteOutboxStore
 
         return SqliteOutboxStore(engine, lease, keep_sent)
-    from .locking_store import LockingOutboxStore
+    if engine.dialect.name == "postgresql":
+        from .locking_store import LockingOutboxStore
 
-    return LockingOutboxStore(engine, lease, keep_sent)
+        return LockingOutboxStore(engine, lease, keep_sent)
+    raise ConfigurationError(
+        f"EVENTBUS_OUTBOX supports SQLite and PostgreSQL, not {engine.dialect.name}"
+    )
 
 
 def read_rows(rows: Iterable[Sequence[Any]]) -> Claim:

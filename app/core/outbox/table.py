@@ -10,9 +10,8 @@ How a row is marked sent depends on the database (see ``app.core.outbox.store``)
 - SQLite: ``eventbus_outbox_cursor`` holds the relay's watermark (every row with ``seq`` at or
   below ``last_seq`` is sent) and the lease of the one relay allowed to advance it. Sent rows
   stay in ``eventbus_outbox`` until the retention purge.
-- PostgreSQL (and any database with ``FOR UPDATE SKIP LOCKED``): sent rows are deleted in the
-  transaction that sent them and, when a retention is configured, kept as a short record in
-  ``eventbus_outbox_sent`` until the purge.
+- PostgreSQL: sent rows are deleted in the transaction that sent them and, when a retention
+  is configured, kept as a short record in ``eventbus_outbox_sent`` until the purge.
 
 A row that cannot be read back (its payload is not a JSON object: edited by hand, a bug) is
 moved to ``eventbus_outbox_set_aside`` with the reason, so it neither blocks the rows behind

@@ -7,11 +7,15 @@ from __future__ import annotations
 import threading
 import time
 from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
 
+import pytest
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
 from app.core.events.envelope import Envelope
+from app.core.events.exceptions import ConfigurationError
 from app.core.outbox import Claim, OutboxStore, open_store, outbox, outbox_cursor, outbox_set_aside
 from app.core.persistence.clock import utcnow
 from tests.app.outbox.conftest import LEASE
@@ -233,7 +237,9 @@ def test_sqlite_a_relay_whose_lease_lapsed_cannot_move_the_watermark(
         late = claimed(stalled)
         time.sleep(0.1)
         taken = claimed(other)
-        assert not stalled.mark_sent(late), "its claim lapsed: the other relay owns the rows"
+        aside = [(late.seqs[0], "its own view of the first row")]
+        assert not stalled.mark_sent(late, aside), "its claim lapsed: the other relay's rows"
+        assert other.stats().set_aside == 0, "a relay without the lease writes nothing"
         assert other.mark_sent(taken)
         assert other.stats().backlog == 0
     finally:
@@ -319,3 +325,9 @@ def test_flask_events_stats_shows_the_outbox_backlog() -> None:
         }
     finally:
         event_bus.remove_owned("loader")
+
+
+def test_other_databases_are_refused_with_a_clear_error() -> None:
+    mysql: Any = SimpleNamespace(dialect=SimpleNamespace(name="mysql"))
+    with pytest.raises(ConfigurationError, match="supports SQLite and PostgreSQL, not mysql"):
+        open_store(mysql, LEASE, keep_sent=True)
