@@ -16,6 +16,7 @@ import pytest
 import redis
 
 from app.core.events import event_bus
+from app.db import db
 from tests.app.outbox.support import (
     effects,
     env_for,
@@ -25,6 +26,7 @@ from tests.app.outbox.support import (
     seen,
     wait_until,
 )
+from tests.support.postgres import postgres_database
 from tests.support.redis_server import RedisServer, delete_prefix, start_redis_server
 from transports.streams_worker import drain
 
@@ -100,12 +102,28 @@ def test_requests_keep_succeeding_while_redis_is_down_and_nothing_is_lost(
 CRASH_SCRIPT = Path(__file__).with_name("crash_worker.py")
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database for the ledger app: a SQLite file, or a PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ledger.db'}"
+        return
+    with postgres_database() as url:
+        yield url
+
+
 @pytest.mark.usefixtures("cleanup")
 def test_processes_killed_between_commit_relay_send_and_mark_lose_nothing(
-    real_redis: RedisServer, key_prefix: str, tmp_path: Path
+    real_redis: RedisServer, key_prefix: str, tmp_path: Path, database_url: str
 ) -> None:
+    """SQLite: the dead relay's lease lapses (100 ms). PostgreSQL: its connection is gone, so
+    the database rolls its transaction back."""
     config = ledger_config(
-        real_redis.url, key_prefix, tmp_path / "ledger.db", EVENTBUS_OUTBOX_LEASE_MS=100
+        real_redis.url,
+        key_prefix,
+        tmp_path / "ledger.db",
+        DATABASE_URL=database_url,
+        EVENTBUS_OUTBOX_LEASE_MS=100,
     )
     env = env_for(config)
     committed: list[str] = []
@@ -131,3 +149,5 @@ def test_processes_killed_between_commit_relay_send_and_mark_lose_nothing(
     assert duplicates > 0, "sends before a crash were repeated: the test did exercise the gap"
     assert effects(app) == len(committed), "the idempotent consumer absorbed the duplicates"
     print(f"\n200 committed events, 10 crashes: {duplicates} duplicate deliveries absorbed")
+    with app.app_context():
+        db.engine.dispose()
