@@ -156,10 +156,11 @@ def main(argv: list[str] | None = None) -> None:
             ratio = rates[name] / rates[DIRECT]
             rows.append([f"{name}, {database}", f"{rates[name]:,.0f}", f"{ratio:.2f}"])
     print(markdown_table(["variant", "per second", "× baseline"], rows))
+    print()
     for database, rates in relays.items():
         ratio = rates[RELAY] / rates[DIRECT]
         verdict = "pass" if ratio >= 0.7 else "FAIL"
-        print(f"\n- {database}: relay {ratio:.2f}× direct batched publish (bar ≥ 0.70: {verdict})")
+        print(f"- {database}: relay {ratio:.2f}× direct batched publish (bar ≥ 0.70: {verdict})")
     print(f"- requests with the outbox on: {requests['POST /patients, outbox on'] / off:.2f}× off")
 
 
