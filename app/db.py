@@ -8,6 +8,8 @@ SQLite's default, so a committed transaction survives a crash).
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
@@ -34,6 +36,27 @@ def tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(connection: Any, record: Any) -> None:
         cursor = connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.close()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                _switch_to_wal(cursor)
+        finally:
+            cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """Put the database file in WAL mode (it stays so: only its first connections get here).
+
+    The switch needs the file to itself, and SQLite answers "database is locked" at once,
+    without waiting out the busy timeout, when another connection is in the way (several
+    processes or threads opening a new file together): retry for as long as the timeout.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)

@@ -32,7 +32,7 @@ from app.core.events.envelope import Envelope
 from app.core.events.exceptions import ConfigurationError
 from app.core.persistence.clock import utcnow
 
-from .table import outbox, outbox_set_aside
+from .table import check_layout, outbox, outbox_set_aside
 
 __all__ = ["ROW_COLUMNS", "Claim", "OutboxStats", "OutboxStore", "open_store", "set_aside_row"]
 
@@ -133,18 +133,20 @@ class OutboxStore(ABC):
 
 def open_store(engine: Engine, lease: timedelta, keep_sent: bool) -> OutboxStore:
     """The store for ``engine``'s database: watermark on SQLite, row locks on PostgreSQL.
-    :class:`ConfigurationError` for any other database (none is tested)."""
+    :class:`ConfigurationError` for any other database (none is tested), or for outbox
+    tables laid out by an earlier version."""
+    if engine.dialect.name not in ("sqlite", "postgresql"):
+        raise ConfigurationError(
+            f"EVENTBUS_OUTBOX supports SQLite and PostgreSQL, not {engine.dialect.name}"
+        )
+    check_layout(engine)
     if engine.dialect.name == "sqlite":
         from .sqlite_store import SqliteOutboxStore
 
         return SqliteOutboxStore(engine, lease, keep_sent)
-    if engine.dialect.name == "postgresql":
-        from .locking_store import LockingOutboxStore
+    from .locking_store import LockingOutboxStore
 
-        return LockingOutboxStore(engine, lease, keep_sent)
-    raise ConfigurationError(
-        f"EVENTBUS_OUTBOX supports SQLite and PostgreSQL, not {engine.dialect.name}"
-    )
+    return LockingOutboxStore(engine, lease, keep_sent)
 
 
 def read_rows(rows: Iterable[Sequence[Any]]) -> Claim:

@@ -20,12 +20,13 @@ it nor disappears.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Column, Engine, Integer, String, Table, Text, inspect
 
+from app.core.events.exceptions import ConfigurationError
 from app.core.persistence.clock import UtcDateTime
 from app.db import Model
 
-__all__ = ["outbox", "outbox_cursor", "outbox_sent", "outbox_set_aside"]
+__all__ = ["check_layout", "outbox", "outbox_cursor", "outbox_sent", "outbox_set_aside"]
 
 _SEQ = BigInteger().with_variant(Integer, "sqlite")
 
@@ -80,3 +81,22 @@ outbox_set_aside = Table(
     Column("reason", String(500), nullable=False),
     Column("set_aside_at", UtcDateTime(), nullable=False),
 )
+
+
+def check_layout(engine: Engine) -> None:
+    """Raise :class:`ConfigurationError` if an outbox table in ``engine``'s database has other
+    columns than this version writes (made by an earlier version: ``create_all`` never alters
+    a table). Tables not created yet are fine."""
+    inspector = inspect(engine)
+    for table in (outbox, outbox_cursor, outbox_sent, outbox_set_aside):
+        if not inspector.has_table(table.name):
+            continue
+        found = sorted(column["name"] for column in inspector.get_columns(table.name))
+        wanted = sorted(table.c.keys())
+        if found != wanted:
+            raise ConfigurationError(
+                f"the table {table.name} has the columns {', '.join(found)}, but this version "
+                f"needs {', '.join(wanted)}: an earlier version created it. Once its events "
+                "are sent (`flask events stats`: no outbox backlog), drop it; the app "
+                "creates it again at start"
+            )

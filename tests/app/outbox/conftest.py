@@ -17,6 +17,7 @@ from app.core.outbox import (
     outbox_sent,
     outbox_set_aside,
 )
+from app.db import tune_sqlite
 from tests.support.postgres import postgres_database
 
 LEASE = timedelta(seconds=60)
@@ -33,6 +34,7 @@ def outbox_postgres_url() -> Iterator[str]:
 def empty_outbox(url: str) -> Engine:
     """An engine on ``url`` whose outbox tables exist and are empty."""
     engine = create_engine(url)
+    tune_sqlite(engine)  # as the app does: WAL mode before any relay connects
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":  # rows a test left locked: fail, do not hang
             connection.exec_driver_sql("SET LOCAL lock_timeout = '10s'")

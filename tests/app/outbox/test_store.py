@@ -7,11 +7,12 @@ from __future__ import annotations
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, create_engine, insert, select
 from sqlalchemy.orm import Session
 
 from app.core.events.envelope import Envelope
@@ -120,23 +121,29 @@ def test_concurrent_relays_never_send_a_row_twice(
     relays = [open_store(engine, LEASE, keep_sent=True) for _ in range(4)]
     stores.extend(relays)
     sent: list[list[str]] = [[] for _ in relays]
+    errors: list[BaseException] = []
 
     def relay(index: int) -> None:
-        for _ in range(2_000):  # bounded: 300 rows in batches of 7 need far fewer rounds
-            claim = relays[index].claim(7)
-            if claim is None:
-                if not relays[index].pending_ids():
-                    return
-                time.sleep(0.001)
-                continue
-            sent[index] += [e.id for e in claim.envelopes]
-            assert relays[index].mark_sent(claim)
+        try:
+            for _ in range(2_000):  # bounded: 300 rows in batches of 7 need far fewer rounds
+                claim = relays[index].claim(7)
+                if claim is None:
+                    if not relays[index].pending_ids():
+                        return
+                    time.sleep(0.001)
+                    continue
+                sent[index] += [e.id for e in claim.envelopes]
+                assert relays[index].mark_sent(claim), "a live lease was lost"
+        except BaseException as exc:
+            errors.append(exc)
+            raise
 
     threads = [threading.Thread(target=relay, args=(n,)) for n in range(len(relays))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    assert errors == []
     every = [event_id for mine in sent for event_id in mine]
     assert sorted(every) == sorted(envelope(n).id for n in range(300))
 
@@ -299,13 +306,20 @@ def test_without_retention_sent_rows_go_at_once_or_with_the_next_purge(
     assert store.stats().sent_retained == 0
 
 
-def test_flask_events_stats_shows_the_outbox_backlog() -> None:
+def test_flask_events_stats_shows_the_outbox_backlog(tmp_path: Path) -> None:
     import json
 
     from app import create_app
     from app.core.events import event_bus
 
-    app = create_app({"EVENTBUS_OUTBOX": True, "EVENTBUS_OUTBOX_RELAY": "none", "TESTING": True})
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'stats.db'}",
+            "EVENTBUS_OUTBOX": True,
+            "EVENTBUS_OUTBOX_RELAY": "none",
+            "TESTING": True,
+        }
+    )
     try:
         store = app.extensions["eventbus_outbox"].store
         with Session(store.engine) as session:
@@ -331,3 +345,22 @@ def test_other_databases_are_refused_with_a_clear_error() -> None:
     mysql: Any = SimpleNamespace(dialect=SimpleNamespace(name="mysql"))
     with pytest.raises(ConfigurationError, match="supports SQLite and PostgreSQL, not mysql"):
         open_store(mysql, LEASE, keep_sent=True)
+
+
+def test_an_outbox_table_laid_out_by_an_earlier_version_stops_the_app_with_advice(
+    tmp_path: Path,
+) -> None:
+    from app import create_app
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = create_engine(url)
+    with old.begin() as connection:
+        connection.exec_driver_sql(
+            "CREATE TABLE eventbus_outbox (seq INTEGER PRIMARY KEY, event_id TEXT, envelope TEXT)"
+        )
+    old.dispose()
+    config = {"DATABASE_URL": url, "EVENTBUS_OUTBOX": True, "EVENTBUS_OUTBOX_RELAY": "none"}
+    with pytest.raises(ConfigurationError, match="an earlier version created it") as raised:
+        create_app({**config, "TESTING": True})
+    assert "the table eventbus_outbox has the columns envelope, event_id, seq" in str(raised.value)
+    assert "drop it" in str(raised.value)
