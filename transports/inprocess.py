@@ -4,7 +4,8 @@ It is the reference implementation of :class:`~app.core.events.Transport` and th
 The bus runs in-process handlers itself on its hot path (no envelope is built unless one is
 needed); this class gives the same behaviour to callers that hold an envelope, such as a
 dead-letter replay or the contract tests. Guarantee: at most once, in subscription order; a
-handler error is logged and does not stop the others (see ``EventBus``).
+handler error is handled by the bus's own policy (``app.core.events.failures``): logged,
+signalled, and it does not stop the others.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any
 
 from app.core.events.context import delivering
 from app.core.events.envelope import Envelope
-from app.core.events.exceptions import HandlerError, TransportError
+from app.core.events.exceptions import TransportError
+from app.core.events.failures import raise_together, report_failure
 from app.core.events.subscriptions import Subscription
 from app.log import get_logger
 
@@ -38,28 +40,16 @@ class InProcessTransport:
         """Run every handler now; errors are logged (or raised together, see the bus)."""
         if self._closed:
             raise TransportError("the in-process transport is closed")
-        errors: list[Exception] = []
-        failed: list[str] = []
+        errors: list[tuple[str, Exception]] = []
         with delivering(envelope):
             for sub in subscriptions:
                 try:
                     sub.handler(envelope.payload)
                 except Exception as exc:
-                    self._log.error(
-                        "handler.failed",
-                        event_id=envelope.id,
-                        event_type=envelope.type,
-                        handler_id=sub.handler_id,
-                        exc_info=exc,
-                    )
-                    errors.append(exc)
-                    failed.append(sub.handler_id)
+                    report_failure(self._log, self, envelope, sub.handler_id, exc)
+                    errors.append((sub.handler_id, exc))
         if errors and self.raise_handler_errors:
-            raise HandlerError(
-                f"{len(errors)} handler(s) failed for {envelope.type}: {', '.join(failed)}",
-                errors,
-                failed,
-            )
+            raise_together(envelope.type, errors)
 
     def close(self) -> None:
         """Mark closed; later publishes raise ``TransportError``."""

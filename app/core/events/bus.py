@@ -22,20 +22,30 @@ from .envelope import Envelope
 from .exceptions import (
     ConfigurationError,
     DuplicateHandlerError,
-    HandlerError,
     UnknownEventError,
     UnknownHandlerError,
 )
+from .failures import raise_together, report_failure
 from .payload import check_payload
+from .plans import (
+    INPROCESS,
+    Plan,
+    Remote,
+    build_plan,
+    check_name,
+    check_pattern,
+    handler_count,
+    same_callable,
+    subscriptions_for,
+)
 from .routing import Router
-from .signals import ALL_SIGNALS, event_published, handler_failed, handler_succeeded
-from .subscriptions import Handler, Subscription, default_handler_id, matches, pattern_is_wildcard
+from .signals import ALL_SIGNALS, event_published, handler_succeeded
+from .subscriptions import Handler, Subscription, default_handler_id
 from .transport import Transport
 from .types import EventType
 
 __all__ = ["INPROCESS", "EventBus"]
 
-INPROCESS = "inprocess"
 _PLAN_CACHE_LIMIT = 4096
 PayloadCheck = Callable[[str, dict[str, Any]], None]
 
@@ -45,17 +55,6 @@ class _Unset:
 
 
 UNSET = _Unset()
-
-
-_Remote = tuple[tuple[Transport, tuple[Subscription, ...]], ...]
-_Plan = tuple[tuple[Handler, ...], _Remote | None]
-"""What one ``publish`` of an event name does: (in-process handlers, remote deliveries).
-
-The second item is ``None`` when publishing needs nothing but calling the in-process handlers
-(no remote transport, nothing to validate, log or signal): one ``is None`` test then picks the
-hot path. A plain tuple on purpose: CPython specializes unpacking an exact 2-tuple, not a
-NamedTuple. Plans are precomputed per event name and replaced whenever subscriptions or the
-flags they depend on change."""
 
 
 class EventBus:
@@ -73,7 +72,7 @@ class EventBus:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._subscriptions: list[Subscription] = []
-        self._plans: dict[str, _Plan] = {}
+        self._plans: dict[str, Plan] = {}
         self._registry: dict[str, Handler] = {}
         self._known: frozenset[str] = frozenset(EventType)
         self._router = Router(INPROCESS, {}, {INPROCESS})
@@ -166,13 +165,13 @@ class EventBus:
         overrides the router. A handler subscribed through several matching patterns still
         runs once per event.
         """
-        self._check_pattern(event_type)
+        check_pattern(event_type, self._known, self.strict)
         with self._lock:
             existing = {sub.handler_id: sub for sub in self._subscriptions}
             if handler_id is None:
-                same = [s for s in existing.values() if _same_callable(s.handler, handler)]
+                same = [s for s in existing.values() if same_callable(s.handler, handler)]
                 handler_id = same[0].handler_id if same else default_handler_id(handler, existing)
-            elif handler_id in existing and not _same_callable(
+            elif handler_id in existing and not same_callable(
                 existing[handler_id].handler, handler
             ):
                 raise DuplicateHandlerError(
@@ -198,7 +197,7 @@ class EventBus:
             kept = [
                 sub
                 for sub in self._subscriptions
-                if not (sub.pattern == event_type and _same_callable(sub.handler, handler))
+                if not (sub.pattern == event_type and same_callable(sub.handler, handler))
             ]
             if len(kept) != len(self._subscriptions):
                 self._subscriptions = kept
@@ -247,20 +246,20 @@ class EventBus:
         if MINTED:
             forget_minted(sys._getframe())
         if errors:
-            self._raise(event_type, errors)
+            raise_together(event_type, errors)
 
     def _publish_checked(
         self,
         event_type: str,
         data: dict[str, Any],
         local: tuple[Handler, ...],
-        remote: _Remote,
+        remote: Remote,
     ) -> None:
         """``publish`` with validation, remote transports, debug logging and signals."""
         encoded = self._check_payload(event_type, data, bool(remote))
         if self._debug:
             self._log.debug(
-                "event.published", event_type=str(event_type), handlers=_count(local, remote)
+                "event.published", event_type=str(event_type), handlers=handler_count(local, remote)
             )
         envelope: Envelope | None = None
         if remote:
@@ -268,7 +267,7 @@ class EventBus:
             for transport, subs in remote:
                 transport.publish(envelope, subs)
         if self._instrumented:
-            self._signal_published(event_type, data, _count(local, remote))
+            self._signal_published(event_type, data, handler_count(local, remote))
         self._run_local(event_type, data, envelope, local)
 
     def _run_local(
@@ -292,7 +291,7 @@ class EventBus:
         if MINTED:
             forget_minted(sys._getframe())
         if errors:
-            self._raise(event_type, errors)
+            raise_together(event_type, errors)
 
     def _signal_published(self, event_type: str, data: dict[str, Any], count: int) -> None:
         if event_published.receivers:
@@ -308,7 +307,7 @@ class EventBus:
     def validate_event(self, event_type: str, data: Any) -> None:
         """Make ``publish()``'s checks without publishing (``publish_after_commit`` calls it
         before the COMMIT). Raises the same ``EventValidationError`` subclasses."""
-        self._check_name(event_type)
+        check_name(event_type, self._known, self.strict)
         self._check_payload(event_type, data, self.has_remote_subscribers(event_type))
 
     def _check_payload(self, event_type: str, data: Any, remote: bool) -> str | None:
@@ -360,7 +359,7 @@ class EventBus:
         """Whether any handler of ``event_type`` runs outside this process."""
         return bool(self._plan_for(event_type)[1])
 
-    def _plan_for(self, event_type: str) -> _Plan:
+    def _plan_for(self, event_type: str) -> Plan:
         try:
             return self._plans[event_type]
         except KeyError:
@@ -399,11 +398,7 @@ class EventBus:
 
     def subscriptions_for(self, event_type: str) -> tuple[Subscription, ...]:
         """The subscriptions an event named ``event_type`` reaches, one per handler id."""
-        seen: dict[str, Subscription] = {}
-        for sub in self._subscriptions:
-            if sub.handler_id not in seen and matches(sub.pattern, event_type):
-                seen[sub.handler_id] = sub
-        return tuple(seen.values())
+        return subscriptions_for(self._subscriptions, event_type)
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -412,40 +407,12 @@ class EventBus:
             return sub
         return replace(sub, transport=self._router.transport_for(sub.handler_id))
 
-    def _check_pattern(self, pattern: str) -> None:
-        if not self.strict:
-            return
-        if pattern_is_wildcard(pattern):
-            if not any(matches(pattern, name) for name in self._known):
-                raise UnknownEventError(f"the pattern {pattern!r} matches no member of EventType")
-        elif pattern not in self._known:
-            raise UnknownEventError(_unknown_message(pattern))
-
-    def _check_name(self, event_type: Any) -> None:
-        if not isinstance(event_type, str):
-            raise UnknownEventError(
-                f"the event name must be a str, got {type(event_type).__name__}"
-            )
-        if self.strict and event_type not in self._known:
-            raise UnknownEventError(_unknown_message(event_type))
-
-    def _plan(self, event_type: str) -> _Plan:
-        self._check_name(event_type)
+    def _plan(self, event_type: str) -> Plan:
+        check_name(event_type, self._known, self.strict)
         # Take the cache before reading subscriptions: if they change meanwhile, this plan
         # lands in the discarded cache, never in the new one.
         plans = self._plans
-        local: list[Subscription] = []
-        remote: dict[str, list[Subscription]] = {}
-        for sub in self.subscriptions_for(event_type):
-            if sub.transport == INPROCESS:
-                local.append(sub)
-            else:
-                remote.setdefault(sub.transport, []).append(sub)
-        deliveries = tuple((self._transport(name), tuple(subs)) for name, subs in remote.items())
-        plan: _Plan = (
-            tuple(sub.handler for sub in local),
-            deliveries if deliveries or self._slow else None,
-        )
+        plan = build_plan(self._subscriptions, event_type, self._transport, self._slow)
         if len(plans) < _PLAN_CACHE_LIMIT:
             plans[event_type] = plan
         return plan
@@ -453,7 +420,7 @@ class EventBus:
     def _handler_id(self, event_type: str, handler: Handler) -> str:
         """The id of in-process ``handler`` in the plan of ``event_type`` (error path only)."""
         for sub in self.subscriptions_for(event_type):
-            if sub.transport == INPROCESS and _same_callable(sub.handler, handler):
+            if sub.transport == INPROCESS and same_callable(sub.handler, handler):
                 return sub.handler_id
         return default_handler_id(handler)
 
@@ -473,36 +440,12 @@ class EventBus:
         errors: list[tuple[str, Exception]] | None,
         frame: Any,
     ) -> list[tuple[str, Exception]] | None:
-        """Log a handler error (and signal it); return the errors to raise later, if any."""
+        """Report a handler error (see ``failures``); return the errors to raise later."""
         handler_id = self._handler_id(event_type, handler)
-        envelope = context.envelope_of_frame(frame)
-        self._log.error(
-            "handler.failed",
-            event_id=envelope.id,
-            event_type=envelope.type,
-            handler_id=handler_id,
-            correlation_id=envelope.correlation_id,
-            exc_info=exc,
-        )
-        if handler_failed.receivers:
-            handler_failed.send(
-                self,
-                event_type=envelope.type,
-                handler_id=handler_id,
-                event_id=envelope.id,
-                error=exc,
-            )
+        report_failure(self._log, self, context.envelope_of_frame(frame), handler_id, exc)
         if not self.raise_handler_errors:
             return errors
         return [*(errors or ()), (handler_id, exc)]
-
-    def _raise(self, event_type: str, errors: Sequence[tuple[str, Exception]]) -> None:
-        ids = [handler_id for handler_id, _ in errors]
-        raise HandlerError(
-            f"{len(errors)} handler(s) failed for {event_type}: {', '.join(ids)}",
-            [exc for _, exc in errors],
-            ids,
-        )
 
     def _changed(self) -> None:
         self._registry = {sub.handler_id: sub.handler for sub in self._subscriptions}
@@ -524,21 +467,6 @@ class EventBus:
     def _on_receivers_changed(self, signal: Any, **extra: Any) -> None:
         if signal in ALL_SIGNALS:
             self._refresh_flags()
-
-
-def _count(local: tuple[Handler, ...], remote: _Remote) -> int:
-    return len(local) + sum(len(subs) for _, subs in remote)
-
-
-def _same_callable(left: Handler, right: Handler) -> bool:
-    return left is right or left == right
-
-
-def _unknown_message(name: object) -> str:
-    return (
-        f"{name!r} is not a member of EventType: add it to app/core/events/types.py, "
-        "or set EVENTBUS_STRICT=False"
-    )
 
 
 register_dispatch_code(EventBus.publish.__code__)
