@@ -1,5 +1,11 @@
 """``EventBus``: the seed's subscribe / unsubscribe / publish / clear, transport-agnostic.
 
+This file holds ``publish`` and its dispatch: the hot path, the checked path, the plan cache
+and the flags that choose between them. The rest of the bus lives beside it: subscriptions
+and settings in ``registry.py``, envelopes built elsewhere and the worker side in
+``delivery.py`` (both mixed into ``EventBus``), plans and name checks in ``plans.py``, the
+handler failure policy in ``failures.py``.
+
 Thread safety: ``subscribe``, ``unsubscribe``, ``clear`` and ``configure`` take a lock and
 replace the dispatch plans; ``publish`` reads them without locking and may run on any number
 of threads at once.
@@ -10,21 +16,15 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from app.log import get_logger, logging_configured
 
 from . import context
 from .context import MINTED, forget_minted, new_envelope, register_dispatch_code
+from .delivery import EnvelopeDelivery
 from .envelope import Envelope
-from .exceptions import (
-    ConfigurationError,
-    DuplicateHandlerError,
-    UnknownEventError,
-    UnknownHandlerError,
-)
+from .exceptions import ConfigurationError
 from .failures import raise_together, report_failure
 from .payload import check_payload
 from .plans import (
@@ -33,11 +33,10 @@ from .plans import (
     Remote,
     build_plan,
     check_name,
-    check_pattern,
     handler_count,
     same_callable,
-    subscriptions_for,
 )
+from .registry import PayloadCheck, SubscriptionRegistry
 from .routing import Router
 from .signals import ALL_SIGNALS, event_published, handler_succeeded
 from .subscriptions import Handler, Subscription, default_handler_id
@@ -47,17 +46,9 @@ from .types import EventType
 __all__ = ["INPROCESS", "EventBus"]
 
 _PLAN_CACHE_LIMIT = 4096
-PayloadCheck = Callable[[str, dict[str, Any]], None]
 
 
-class _Unset:
-    """The type of :data:`UNSET`: "argument not given" where ``None`` means something."""
-
-
-UNSET = _Unset()
-
-
-class EventBus:
+class EventBus(SubscriptionRegistry, EnvelopeDelivery):
     """Routes each published event to its subscribed handlers through their transports.
 
     Failure semantics (DESIGN §4): ``publish`` validates first and raises an
@@ -90,136 +81,6 @@ class EventBus:
         for signal in ALL_SIGNALS:
             signal.receiver_connected.connect(self._on_receivers_changed, weak=True)
             signal.receiver_disconnected.connect(self._on_receivers_changed, weak=True)
-
-    # -- configuration -------------------------------------------------------------------------
-
-    def configure(
-        self,
-        *,
-        router: Router | None = None,
-        transports: Mapping[str, Transport] | None = None,
-        strict: bool | None = None,
-        validate: bool | None = None,
-        max_payload_bytes: int | None = None,
-        raise_handler_errors: bool | None = None,
-        known_events: Iterable[str] | None = None,
-        schema_check: PayloadCheck | _Unset | None = UNSET,
-    ) -> None:
-        """Apply settings (``None`` leaves one unchanged; ``schema_check=None`` removes the
-        check) and re-route every subscription.
-
-        ``transports`` maps names to ready transports; ``"inprocess"`` needs no entry.
-        Subscriptions made with an explicit transport keep it; the others follow ``router``.
-        """
-        with self._lock:
-            if router is not None:
-                self._router = router
-            if transports is not None:
-                self._transports = dict(transports)
-            if strict is not None:
-                self.strict = strict
-            if validate is not None:
-                self.validate = validate
-            if max_payload_bytes is not None:
-                self.max_payload_bytes = max_payload_bytes
-            if raise_handler_errors is not None:
-                self.raise_handler_errors = raise_handler_errors
-            if known_events is not None:
-                self._known = frozenset(str(name) for name in known_events)
-            if not isinstance(schema_check, _Unset):
-                self._schema_check = schema_check
-            self._subscriptions = [self._routed(sub) for sub in self._subscriptions]
-            self._changed()
-
-    @property
-    def router(self) -> Router:
-        """The router in force."""
-        return self._router
-
-    @property
-    def transports(self) -> Mapping[str, Transport]:
-        """The configured remote transports by name."""
-        return dict(self._transports)
-
-    @property
-    def known_events(self) -> frozenset[str]:
-        """The event names ``publish`` and ``subscribe`` accept in strict mode."""
-        return self._known
-
-    # -- the seed API --------------------------------------------------------------------------
-
-    def subscribe(
-        self,
-        event_type: str,
-        handler: Handler,
-        *,
-        handler_id: str | None = None,
-        transport: str | None = None,
-        owner: str = "",
-    ) -> str:
-        """Call ``handler(payload)`` for every event matching ``event_type``; return its id.
-
-        ``event_type`` is a name or a wildcard (``"patient.*"``, ``"*"``); in strict mode it
-        must name, or match, a member of ``EventType``. ``handler_id`` defaults to the
-        handler's ``module.qualname``; one id always names one callable. ``transport``
-        overrides the router. A handler subscribed through several matching patterns still
-        runs once per event.
-        """
-        check_pattern(event_type, self._known, self.strict)
-        with self._lock:
-            existing = {sub.handler_id: sub for sub in self._subscriptions}
-            if handler_id is None:
-                same = [s for s in existing.values() if same_callable(s.handler, handler)]
-                handler_id = same[0].handler_id if same else default_handler_id(handler, existing)
-            elif handler_id in existing and not same_callable(
-                existing[handler_id].handler, handler
-            ):
-                raise DuplicateHandlerError(
-                    f"handler id {handler_id!r} already names {existing[handler_id].handler!r}"
-                )
-            name = transport or self._router.transport_for(handler_id)
-            if name != INPROCESS and name not in self._transports:
-                raise ConfigurationError(
-                    f"transport {name!r} for {handler_id!r} is not configured; "
-                    f"configured: {', '.join(sorted({INPROCESS, *self._transports}))}"
-                )
-            sub = Subscription(
-                handler_id, str(event_type), handler, name, owner, pinned=transport is not None
-            )
-            if sub not in self._subscriptions:
-                self._subscriptions = [*self._subscriptions, sub]
-                self._changed()
-        return handler_id
-
-    def unsubscribe(self, event_type: str, handler: Handler) -> None:
-        """Stop calling ``handler`` for ``event_type``; a no-op if it was not subscribed."""
-        with self._lock:
-            kept = [
-                sub
-                for sub in self._subscriptions
-                if not (sub.pattern == event_type and same_callable(sub.handler, handler))
-            ]
-            if len(kept) != len(self._subscriptions):
-                self._subscriptions = kept
-                self._changed()
-
-    def remove_owned(self, owner: str) -> None:
-        """Remove the subscriptions made with ``owner`` (the loader's, before re-wiring)."""
-        with self._lock:
-            self._subscriptions = [sub for sub in self._subscriptions if sub.owner != owner]
-            self._changed()
-
-    def restore(self, subscriptions: Iterable[Subscription]) -> None:
-        """Replace every subscription with ``subscriptions`` (test fixtures' save/restore)."""
-        with self._lock:
-            self._subscriptions = list(subscriptions)
-            self._changed()
-
-    def clear(self) -> None:
-        """Remove every subscription (the seed's test-fixture reset)."""
-        with self._lock:
-            self._subscriptions = []
-            self._changed()
 
     def publish(self, event_type: str, data: dict[str, Any]) -> None:
         """Validate, then deliver ``data`` to every handler subscribed to ``event_type``.
@@ -317,95 +178,13 @@ class EventBus:
             self._schema_check(event_type, data)
         return encoded
 
-    # -- envelopes built elsewhere (outbox, replay) ---------------------------------------------
-
-    def publish_envelope(
-        self, envelope: Envelope, *, local: bool = True, remote: bool = True
-    ) -> None:
-        """Deliver an envelope that was built and validated earlier, keeping its id.
-
-        ``remote`` hands it to every remote transport its type is routed to (raising
-        ``TransportError`` like ``publish``); ``local`` then runs the in-process handlers
-        under the usual failure policy. The outbox publishes ``remote=False`` at commit and
-        lets its relay send ``local=False`` later.
-        """
-        local_handlers, remote_deliveries = self._plan_for(envelope.type)
-        if remote:
-            for transport, subs in remote_deliveries or ():
-                transport.publish(envelope, subs)
-        if local and local_handlers:
-            self._run_local(envelope.type, envelope.payload, envelope, local_handlers)
-
-    def send_remote_batch(self, envelopes: Sequence[Envelope]) -> None:
-        """Hand many envelopes to their remote transports, batched per transport.
-
-        A transport with a ``publish_batch(items)`` method gets each of its items in one
-        call (one round trip); others get one ``publish`` per item. Raises
-        ``TransportError`` if any batch fails: then some items may have been sent.
-        """
-        batches: dict[int, tuple[Transport, list[tuple[Envelope, tuple[Subscription, ...]]]]] = {}
-        for envelope in envelopes:
-            for transport, subs in self._plan_for(envelope.type)[1] or ():
-                batches.setdefault(id(transport), (transport, []))[1].append((envelope, subs))
-        for transport, items in batches.values():
-            publish_batch = getattr(transport, "publish_batch", None)
-            if publish_batch is not None:
-                publish_batch(items)
-            else:
-                for envelope, subs in items:
-                    transport.publish(envelope, subs)
-
-    def has_remote_subscribers(self, event_type: str) -> bool:
-        """Whether any handler of ``event_type`` runs outside this process."""
-        return bool(self._plan_for(event_type)[1])
-
     def _plan_for(self, event_type: str) -> Plan:
         try:
             return self._plans[event_type]
         except KeyError:
             return self._plan(event_type)
 
-    # -- worker side ---------------------------------------------------------------------------
-
-    def handler(self, handler_id: str) -> Handler:
-        """The handler registered under ``handler_id``; :class:`UnknownHandlerError` if none."""
-        try:
-            return self._registry[handler_id]
-        except KeyError:
-            raise UnknownHandlerError(
-                f"no handler {handler_id!r} is registered in this process"
-            ) from None
-
-    def deliver(self, handler_id: str, envelope: Envelope) -> None:
-        """Run one handler for one envelope taken from a transport (worker side).
-
-        Raises :class:`UnknownHandlerError`, :class:`UnknownEventError` (strict mode) or
-        whatever the handler raises: the caller retries or dead-letters. The handler runs
-        with the envelope as the current event and its correlation id bound in the logs.
-        """
-        handler = self.handler(handler_id)
-        if self.strict and envelope.type not in self._known:
-            raise UnknownEventError(f"{envelope.type!r} is not a member of EventType")
-        tokens = context.enter_delivery(envelope)
-        try:
-            handler(envelope.payload)
-        finally:
-            context.exit_delivery(tokens)
-
-    def subscriptions(self) -> tuple[Subscription, ...]:
-        """Every subscription, in subscription order."""
-        return tuple(self._subscriptions)
-
-    def subscriptions_for(self, event_type: str) -> tuple[Subscription, ...]:
-        """The subscriptions an event named ``event_type`` reaches, one per handler id."""
-        return subscriptions_for(self._subscriptions, event_type)
-
     # -- internals -----------------------------------------------------------------------------
-
-    def _routed(self, sub: Subscription) -> Subscription:
-        if sub.pinned:
-            return sub
-        return replace(sub, transport=self._router.transport_for(sub.handler_id))
 
     def _plan(self, event_type: str) -> Plan:
         check_name(event_type, self._known, self.strict)
