@@ -73,7 +73,8 @@ class OutboxStats:
 
 
 class OutboxStore(ABC):
-    """The outbox table through ``engine``. Thread safe; one instance is one relay's identity."""
+    """The outbox table through ``engine``. One instance is one relay's identity, used from
+    that relay's thread; :meth:`add` is static and serves any thread's session."""
 
     def __init__(self, engine: Engine, lease: timedelta, keep_sent: bool) -> None:
         self.engine = engine
