@@ -78,3 +78,44 @@ def test_a_missing_correlation_falls_back_to_the_event_id() -> None:
     data = {**ENVELOPE.to_dict(), "correlation_id": None, "causation_id": None}
     envelope = Envelope.from_dict(data)
     assert envelope.correlation_id == envelope.id and envelope.causation_id is None
+
+
+def stored(payload_text: str) -> Envelope:
+    """An envelope as the outbox reads one back: the payload still as its JSON text."""
+    return Envelope.with_encoded_payload(
+        id="e1",
+        type="patient.created",
+        encoded_payload=payload_text,
+        correlation_id="c1",
+        causation_id=None,
+        producer="patients",
+        version=2,
+        occurred_at="2026-11-22T10:00:00.000000Z",
+    )
+
+
+def test_a_stored_payload_is_sent_as_its_text_and_parsed_only_when_asked() -> None:
+    text = '{"patient_id":"p1","name":"Zoë"}'
+    envelope = stored(text)
+    assert envelope.to_fields()["payload"] == text, "forwarded byte for byte, never re-encoded"
+    assert envelope.payload == {"patient_id": "p1", "name": "Zoë"}
+    assert envelope == Envelope(
+        "e1",
+        "patient.created",
+        {"patient_id": "p1", "name": "Zoë"},
+        "c1",
+        None,
+        "patients",
+        2,
+        "2026-11-22T10:00:00.000000Z",
+    )
+    assert envelope.to_dict()["payload"] == {"patient_id": "p1", "name": "Zoë"}
+
+
+def test_a_stored_payload_that_is_not_an_object_fails_when_asked_for() -> None:
+    envelope = stored("[1, 2]")
+    assert envelope.to_fields()["payload"] == "[1, 2]"
+    with pytest.raises(MalformedEnvelopeError, match="event e1: bad payload"):
+        envelope.payload  # noqa: B018
+    with pytest.raises(AttributeError):
+        envelope.no_such_field  # type: ignore[attr-defined]  # noqa: B018
