@@ -84,19 +84,7 @@ class OutboxStore(ABC):
     @staticmethod
     def add(session: Session, envelope: Envelope) -> None:
         """Write ``envelope`` in ``session``'s current transaction (committed with it)."""
-        session.execute(
-            insert(outbox).values(
-                event_id=envelope.id,
-                event_type=envelope.type,
-                version=envelope.version,
-                occurred_at=envelope.occurred_at,
-                producer=envelope.producer,
-                correlation_id=envelope.correlation_id,
-                causation_id=envelope.causation_id,
-                payload=envelope.payload_json(),
-                created_at=utcnow(),
-            )
-        )
+        session.execute(insert(outbox).values(**_row_values(envelope)))
 
     @abstractmethod
     def claim(self, limit: int) -> Claim | None:
@@ -175,19 +163,23 @@ def read_rows(rows: Iterable[Sequence[Any]]) -> Claim:
 def set_aside_row(seq: int, envelope: Envelope, reason: str) -> Insert:
     """The insert that keeps row ``seq`` (``envelope``) in ``eventbus_outbox_set_aside``."""
     return insert(outbox_set_aside).values(
-        seq=seq,
-        event_id=envelope.id,
-        event_type=envelope.type,
-        version=envelope.version,
-        occurred_at=envelope.occurred_at,
-        producer=envelope.producer,
-        correlation_id=envelope.correlation_id,
-        causation_id=envelope.causation_id,
-        payload=envelope.encoded_payload,
-        created_at=utcnow(),
-        reason=reason[:500],
-        set_aside_at=utcnow(),
+        seq=seq, **_row_values(envelope), reason=reason[:500], set_aside_at=utcnow()
     )
+
+
+def _row_values(envelope: Envelope) -> dict[str, Any]:
+    """The envelope columns of an outbox row (the payload as its wire text, never re-parsed)."""
+    return {
+        "event_id": envelope.id,
+        "event_type": envelope.type,
+        "version": envelope.version,
+        "occurred_at": envelope.occurred_at,
+        "producer": envelope.producer,
+        "correlation_id": envelope.correlation_id,
+        "causation_id": envelope.causation_id,
+        "payload": envelope.payload_json(),
+        "created_at": utcnow(),
+    }
 
 
 def count_set_aside(connection: Any) -> int:
