@@ -5,18 +5,27 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck architecture pytest catalog bench clean
+.PHONY: run test lint typecheck architecture pytest catalog bench clean browser
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[redis,server,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[redis,server,metrics,tracing,dev]'
 	@touch $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/flask --app wsgi run
 
-test: $(STAMP) lint typecheck architecture pytest
+test: $(STAMP) browser lint typecheck architecture pytest
+
+# The dashboard's browser tests drive Debian's Chromium through chromedriver: install both
+# when missing (as root, or through sudo).
+CHROMIUM := /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) -a -x /usr/bin/chromedriver || { \
+	  SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -14,10 +14,12 @@ from app.core.events.extension import init_app as init_event_bus
 from app.core.events.extension import prepare_transports
 from app.core.modules import mount_modules
 from app.core.outbox import init_outbox
+from app.dashboard import init_dashboard
 from app.db import db, tune_sqlite
 from app.errors import register_error_handlers
 from app.health import health_blueprint
 from app.log import configure_logging
+from app.observability import init_observability
 
 __all__ = ["create_app"]
 
@@ -41,5 +43,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         tune_sqlite(db.engine)
         db.create_all()
     init_outbox(app, event_bus)
+    init_observability(app)
+    if app.config["EVENTBUS_DASHBOARD"]:
+        init_dashboard(app)
     prepare_transports(state)
     return app

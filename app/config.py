@@ -98,6 +98,14 @@ SETTINGS: dict[str, Setting] = {
     "EVENTBUS_OUTBOX_RETENTION_S": Setting(
         86_400, "how long sent outbox rows (PostgreSQL: their record) are kept; `0`: not kept"
     ),
+    "EVENTBUS_METRICS": Setting(
+        False, "Prometheus metrics (the `metrics` extra) and `GET` on `EVENTBUS_METRICS_PATH`"
+    ),
+    "EVENTBUS_METRICS_PATH": Setting("/metrics", "where the web app serves its metrics"),
+    "EVENTBUS_DASHBOARD": Setting(
+        False, "mount the dashboard; it refuses every request the authorization hook denies"
+    ),
+    "EVENTBUS_DASHBOARD_PREFIX": Setting("/eventbus", "URL prefix of the dashboard"),
     "ENABLED_MODULES": Setting(None, "module names the loader mounts (`None`: all found)"),
     "MODULES_PACKAGE": Setting("modules", "package the loader discovers modules in"),
     "DATABASE_URL": Setting(
