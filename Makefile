@@ -1,5 +1,7 @@
 # The two commands of the README. Each creates .venv when it is missing, reinstalls when
-# pyproject.toml is newer than the last install, then runs.
+# pyproject.toml is newer than the last install, then runs. The install brings the
+# dependencies and the project's metadata only: `app`, `modules` and `transports` run from
+# this checkout (see pyproject.toml), so other projects in the same environment never see them.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -10,7 +12,8 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[redis,server,metrics,tracing,dev]'
+	$(BIN)/python -m pip install --quiet '.[redis,server,metrics,tracing,architecture,dev]'
+	@rm -rf build flask_eventbus.egg-info  # the build's leftovers would shadow the metadata
 	@touch $(STAMP)
 
 run: $(STAMP)

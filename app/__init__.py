@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from flask import Flask
@@ -21,7 +22,12 @@ from app.health import health_blueprint
 from app.log import configure_logging
 from app.observability import init_observability
 
-__all__ = ["create_app"]
+__all__ = ["__version__", "create_app"]
+
+try:
+    __version__ = version("flask-eventbus")
+except PackageNotFoundError:  # a checkout whose dependencies were installed without it
+    __version__ = "0+unknown"
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

@@ -10,6 +10,9 @@ import pytest
 
 from tests.support.redis_server import RedisServer, redis_server
 
+# The bus's plugin is this project's choice, registered here (nothing registers it at install).
+pytest_plugins = ["app.core.events.pytest_plugin"]
+
 os.environ.setdefault("FLASK_LOG_FORMAT", "json")
 os.environ.setdefault("FLASK_LOG_LEVEL", "WARNING")
 # Apps built without an explicit database use a private in-memory one, never instance/.

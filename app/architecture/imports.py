@@ -5,7 +5,7 @@ The import graph comes from ``grimp`` (every ``import`` statement, including tho
 functions and under ``TYPE_CHECKING``), read from source, nothing imported. Imports by string
 (``importlib.import_module("modules.x")``, ``__import__("modules.x")``) are invisible to
 grimp, so a small ``ast`` pass adds them; a non-literal one cannot be judged and is a warning.
-``grimp`` is a development dependency: it is imported when a check runs, never by the app.
+``grimp`` (the ``architecture`` extra): it is imported when a check runs, never by the app.
 """
 
 from __future__ import annotations
@@ -129,9 +129,9 @@ def _string_imports(source: SourceFile) -> Iterator[tuple[ast.Call, str | None]]
 def _graph(top_level: str, *, external: bool) -> Any:
     try:
         import grimp
-    except ImportError as exc:  # pragma: no cover (grimp ships with the dev extra)
+    except ImportError as exc:  # pragma: no cover (grimp ships with the architecture extra)
         raise RuntimeError(
-            "the import checks need grimp: pip install 'flask-eventbus[dev]'"
+            "the import checks need grimp: pip install 'flask-eventbus[architecture]'"
         ) from exc
     return grimp.build_graph(top_level, include_external_packages=external, cache_dir=None)
 

@@ -1,7 +1,16 @@
-"""The bus's pytest plugin, registered through the ``pytest11`` entry point.
+"""The bus's pytest plugin, for the projects that opt in.
 
-- Handler errors are raised under pytest: ``FLASK_EVENTBUS_RAISE_HANDLER_ERRORS`` defaults to
-  true for apps built during the run, and the singleton raises them from the start.
+Nothing registers it by installing the package (no ``pytest11`` entry point): a project turns
+it on in its own top-level ``conftest.py``::
+
+    pytest_plugins = ["app.core.events.pytest_plugin"]
+
+(or ``pytest -p app.core.events.pytest_plugin``). Importing it changes nothing; once pytest
+has loaded it:
+
+- Handler errors are raised: ``FLASK_EVENTBUS_RAISE_HANDLER_ERRORS`` defaults to true for
+  apps built during the run (set in ``pytest_configure``, put back in ``pytest_unconfigure``),
+  and the singleton raises them from the start.
 - ``eventbus``: the singleton, cleared for the test and restored afterwards (the seed's
   "call ``clear()`` in fixtures").
 - ``published_events``: an :class:`EventRecorder` of everything published during the test.
@@ -23,12 +32,27 @@ from .testing import EventRecorder
 RAISE_ENV = "FLASK_EVENTBUS_RAISE_HANDLER_ERRORS"
 
 
+_saved = pytest.StashKey[tuple[str | None, bool]]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_saved] = (os.environ.get(RAISE_ENV), event_bus.raise_handler_errors)
     os.environ.setdefault(RAISE_ENV, "true")
     event_bus.raise_handler_errors = os.environ[RAISE_ENV].lower() in {"1", "true", "yes"}
     config.addinivalue_line(
         "markers", "eventbus_leaves_subscriptions: the test may leave bus subscriptions behind"
     )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _saved not in config.stash:
+        return
+    env, raise_errors = config.stash[_saved]
+    if env is None:
+        os.environ.pop(RAISE_ENV, None)
+    else:
+        os.environ[RAISE_ENV] = env
+    event_bus.raise_handler_errors = raise_errors
 
 
 @pytest.fixture

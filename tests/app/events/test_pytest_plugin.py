@@ -43,7 +43,7 @@ def test_plugin_fixtures_and_leftover_check(pytester: pytest.Pytester) -> None:
         """
     )
     result = pytester.runpytest_inprocess(
-        "-p", "no:cacheprovider", "-W", "error",
+        "-p", "no:cacheprovider", "-p", "app.core.events.pytest_plugin", "-W", "error",
         # the checkout is on sys.path, so its egg-info marks `app` for rewriting, too late
         "-W", "ignore::pytest.PytestAssertRewriteWarning",
     )  # fmt: skip
