@@ -84,6 +84,10 @@ SETTINGS: dict[str, Setting] = {
     "EVENTBUS_RQ_DEDUP_TTL": Setting(
         3600, "seconds a re-publish of the same event to the same RQ handler is skipped"
     ),
+    "EVENTBUS_IDLE_WORKER": Setting(
+        "refuse",
+        "a worker with no handler routed to it: `refuse` (exit 2, saying why) or `warn` (idle)",
+    ),
     "EVENTBUS_OUTBOX": Setting(
         False, "write events with remote handlers to the outbox table in the service's transaction"
     ),

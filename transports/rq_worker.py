@@ -9,7 +9,8 @@
   ``rq worker`` command line says, and build the app once (``create_app()``) before the first
   job, so a forked work horse inherits it.
 
-RQ's own CLI runs them (see ``docs/transports/rq.md``)::
+RQ's own CLI runs them (see ``docs/transports/rq.md``); ``flask --app wsgi events
+rq-command`` prints the line for the app's settings (:func:`rq_command`), e.g.::
 
     rq worker --url redis://127.0.0.1:6379/0 --worker-class transports.rq_worker.BusWorker \\
         --job-class transports.rq_worker.BusJob --serializer rq.serializers.JSONSerializer \\
@@ -34,12 +35,20 @@ from app.core.events.exceptions import ConfigurationError, MalformedEnvelopeErro
 
 from . import rq_dispatch
 from .rq_dispatch import DISPATCHER_NAME, dispatch
-from .rq_settings import RQSettings
+from .rq_settings import RQSettings, mask_url
 
 if TYPE_CHECKING:
     from flask import Flask
 
-__all__ = ["BusJob", "BusSimpleWorker", "BusWorker", "build_worker", "resolve_queues"]
+__all__ = [
+    "BusJob",
+    "BusSimpleWorker",
+    "BusWorker",
+    "build_worker",
+    "resolve_queues",
+    "routed_handlers",
+    "rq_command",
+]
 
 HEARTBEAT_GRACE = 60
 """Seconds RQ adds to a running job's heartbeat before it counts as abandoned (RQ's fixed 60)."""
@@ -184,6 +193,47 @@ def resolve_queues(settings: RQSettings, names: Sequence[str] = ()) -> list[str]
             f"unknown RQ queue(s) {', '.join(unknown)}; configured: {', '.join(sorted(known))}"
         )
     return [name if name in full else settings.full_queue_name(name) for name in names]
+
+
+def routed_handlers(app: Flask, queues: Sequence[str] = ()) -> list[str]:
+    """Ids of ``app``'s handlers routed to RQ whose queue is among ``queues`` (default: any).
+
+    Raises :class:`ConfigurationError` for an unknown queue name, like :func:`resolve_queues`.
+    """
+    settings = RQSettings.from_config(app.config)
+    served = set(resolve_queues(settings, queues))
+    return sorted(
+        {
+            sub.handler_id
+            for sub in app.extensions["eventbus"].bus.subscriptions()
+            if sub.transport == "rq" and settings.queue_for(sub.handler_id) in served
+        }
+    )
+
+
+def rq_command(app: Flask) -> list[str]:
+    """RQ's own ``rq worker`` command line for ``app``'s settings (queues, Redis, classes).
+
+    The classes are named from the objects themselves, so the line stays right when they
+    move. A password in the Redis URL is masked (``***``): put it back, or give the URL in
+    ``RQ_REDIS_URL`` and drop ``--url``.
+    """
+    settings = RQSettings.from_config(app.config)
+    return [
+        "rq",
+        "worker",
+        "--url",
+        mask_url(settings.redis_url),
+        "--worker-class",
+        f"{BusWorker.__module__}.{BusWorker.__qualname__}",
+        "--job-class",
+        f"{BusJob.__module__}.{BusJob.__qualname__}",
+        "--serializer",
+        f"{JSONSerializer.__module__}.{JSONSerializer.__qualname__}",
+        "--disable-job-desc-logging",
+        "--with-scheduler",
+        *settings.queue_names(),
+    ]
 
 
 def build_worker(

@@ -4,8 +4,11 @@ A worker runs, for each of ``concurrency`` slots and each handler routed to
 ``redis-streams`` (optionally narrowed by handler-id patterns), one :class:`GroupConsumer`
 thread named ``<worker name>:<slot>`` in that handler's group. Handlers are plain sync
 Python, so threads give concurrency, and one handler's slowness or failures never hold up
-another's. The worker name defaults to the host name: it must be stable across restarts (so a
-restarted worker drains its own pending entries first) and unique among running workers.
+another's. The worker name must be unique among running workers: it defaults to
+``<host name>-<process id>``, so two workers on one host never share a consumer. A name kept
+across restarts (``consumer_name``; in a container, whose process id is stable, the default
+is one) lets a restarted worker drain its own pending entries first; otherwise they are
+claimed after ``EVENTBUS_CLAIM_IDLE_MS``.
 A maintenance thread trims streams (``streams_retention``) and deletes idle consumers every
 ``EVENTBUS_MAINTENANCE_INTERVAL_MS``.
 
@@ -28,6 +31,7 @@ after ``reconnect_attempts`` consecutive failures it raises ``TransportError`` (
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Callable, Iterable, Sequence
 from fnmatch import fnmatchcase
@@ -112,7 +116,7 @@ class StreamsWorker:
             )
         self.bus = bus
         self.settings = settings
-        self.name = consumer_name or socket.gethostname()
+        self.name = consumer_name or f"{socket.gethostname()}-{os.getpid()}"
         self.concurrency = concurrency
         self.reconnect_attempts = reconnect_attempts
         self.client = client or connect(

@@ -6,6 +6,7 @@ from . import (
     dlq,  # noqa: F401  (registers `events dlq ...`)
     listing,  # noqa: F401  (registers `events list`)
     relay,  # noqa: F401  (registers `events relay`)
+    rq_command,  # noqa: F401  (registers `events rq-command`)
     rq_worker,  # noqa: F401  (registers `events rq-worker`)
     stats,  # noqa: F401  (registers `events stats`)
     worker,  # noqa: F401  (registers `events worker`)

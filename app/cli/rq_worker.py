@@ -12,6 +12,7 @@ import click
 from flask import current_app
 
 from .group import events_cli
+from .unrouted import nothing_routed
 
 
 @events_cli.command("rq-worker")
@@ -60,14 +61,18 @@ def rq_worker(
     from app.core.events.exceptions import ConfigurationError
 
     try:
-        from transports.rq_worker import build_worker
+        from transports.rq_worker import build_worker, routed_handlers
     except ModuleNotFoundError as exc:
         raise click.ClickException(
             f"the RQ worker needs {exc.name!r}: pip install 'flask-eventbus[redis]'"
         ) from exc
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
+        if not routed_handlers(app, queues):
+            nothing_routed(app.config, "rq", narrowed_by="--queue", burst=burst)
+            return
         worker = build_worker(
-            current_app._get_current_object(),  # type: ignore[attr-defined]
+            app,
             queues,
             simple=simple,
             name=name,

@@ -16,6 +16,7 @@ from app.core.events.exceptions import ConfigurationError, EventBusError
 from app.log import get_logger
 
 from .group import events_cli
+from .unrouted import nothing_routed
 
 
 @events_cli.command("worker")
@@ -42,7 +43,9 @@ from .group import events_cli
 @click.option(
     "--consumer-name",
     default=None,
-    help="Stable worker name (default: the host name); consumers are <name>:<slot>.",
+    help="Worker name, unique among running workers (default: <host name>-<process id>); "
+    "consumers are <name>:<slot>. A name kept across restarts takes its own pending entries "
+    "back at once.",
 )
 @click.option(
     "--stop-timeout",
@@ -74,9 +77,12 @@ def worker(
     --stop-timeout seconds after the stop, or on a second SIGTERM/SIGINT (immediate exit).
     After a graceful stop on SIGINT the interrupt is passed on: Click reports "Aborted!".
     """
-    from transports.streams_worker import StreamsWorker
+    from transports.streams_worker import StreamsWorker, select_subscriptions
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not select_subscriptions(app.extensions["eventbus"].bus.subscriptions(), handlers):
+        nothing_routed(app.config, "redis-streams", narrowed_by="--handler", burst=burst)
+        return
     try:
         streams_worker = StreamsWorker.from_app(
             app,
