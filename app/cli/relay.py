@@ -12,15 +12,22 @@ from flask import current_app
 from app.core.outbox import EXTENSION, OutboxRelay
 
 from .group import events_cli
+from .metrics_port import metrics_options, start_worker_metrics
 
 
 @events_cli.command("relay")
 @click.option("--burst", is_flag=True, help="Send everything due, then exit.")
-def relay_command(burst: bool) -> None:
+@metrics_options
+def relay_command(burst: bool, metrics_port: int | None, metrics_host: str) -> None:
     """Run the outbox relay until SIGTERM/SIGINT (or, with --burst, until nothing is due)."""
     relay: OutboxRelay | None = current_app.extensions.get(EXTENSION)
     if relay is None:
         raise click.ClickException("the outbox is off: set EVENTBUS_OUTBOX=true")
+    start_worker_metrics(
+        current_app._get_current_object(),  # type: ignore[attr-defined]
+        metrics_port,
+        metrics_host,
+    )
     if burst:
         try:
             click.echo(f"sent {relay.drain()} event(s)")

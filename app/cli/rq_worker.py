@@ -12,6 +12,7 @@ import click
 from flask import current_app
 
 from .group import events_cli
+from .metrics_port import metrics_options, start_worker_metrics
 from .unrouted import nothing_routed
 
 
@@ -47,8 +48,11 @@ from .unrouted import nothing_routed
 @click.option(
     "--max-jobs", type=click.IntRange(min=1), default=None, help="Quit after this many jobs."
 )
+@metrics_options
 def rq_worker(
     *,
+    metrics_port: int | None,
+    metrics_host: str,
     queues: tuple[str, ...],
     burst: bool,
     simple: bool,
@@ -81,6 +85,12 @@ def rq_worker(
         )
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from exc
+    start_worker_metrics(
+        current_app._get_current_object(),  # type: ignore[attr-defined]
+        metrics_port,
+        metrics_host,
+        forking=not simple,
+    )
     click.echo(
         f"RQ worker {worker.name} on {', '.join(worker.queue_names())} "
         f"({'simple' if simple else 'forking'}, scheduler on, burst={'yes' if burst else 'no'})",

@@ -16,6 +16,7 @@ from app.core.events.exceptions import ConfigurationError, EventBusError
 from app.log import get_logger
 
 from .group import events_cli
+from .metrics_port import metrics_options, start_worker_metrics
 from .unrouted import nothing_routed
 
 
@@ -61,8 +62,11 @@ from .unrouted import nothing_routed
     show_default=True,
     help="With --burst: consecutive failed Redis attempts before giving up (status 1).",
 )
+@metrics_options
 def worker(
     *,
+    metrics_port: int | None,
+    metrics_host: str,
     handlers: tuple[str, ...],
     concurrency: int,
     burst: bool,
@@ -93,6 +97,7 @@ def worker(
         )
     except ConfigurationError as exc:
         raise click.UsageError(str(exc)) from exc
+    start_worker_metrics(app, metrics_port, metrics_host)
     restore_signals = install_signal_handlers(streams_worker)
     try:
         streams_worker.run(burst=burst, stop_timeout=stop_timeout)

@@ -8,6 +8,7 @@ or a handler error that must be logged with the event id.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .exceptions import MalformedEnvelopeError
 from .payload import decode_payload, encode_payload
 
-__all__ = ["ENVELOPE_FIELDS", "Envelope", "new_event_id", "utc_timestamp"]
+__all__ = ["ENVELOPE_FIELDS", "Envelope", "new_event_id", "trace_context", "utc_timestamp"]
 
 ENVELOPE_FIELDS = (
     "id",
@@ -29,6 +30,8 @@ ENVELOPE_FIELDS = (
     "payload",
 )
 _MAX_ID_LENGTH = 128
+_TRACEPARENT = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
+_TRACESTATE = re.compile(r"[\x20-\x7e]{1,512}")
 
 
 def new_event_id() -> str:
@@ -54,6 +57,10 @@ class Envelope:
     version: int = 1
     occurred_at: str = field(default_factory=utc_timestamp)
     encoded_payload: str | None = field(default=None, compare=False, repr=False)
+    traceparent: str | None = field(default=None, compare=False)
+    """W3C trace context of the publishing span (tracing on), else ``None``."""
+    tracestate: str | None = field(default=None, compare=False)
+    """W3C ``tracestate`` that goes with ``traceparent``, if any."""
 
     @classmethod
     def with_encoded_payload(
@@ -84,6 +91,8 @@ class Envelope:
         assign(envelope, "version", version)
         assign(envelope, "occurred_at", occurred_at)
         assign(envelope, "encoded_payload", encoded_payload)
+        assign(envelope, "traceparent", None)
+        assign(envelope, "tracestate", None)
         return envelope
 
     if not TYPE_CHECKING:  # invisible to mypy, which would otherwise accept any attribute
@@ -107,8 +116,9 @@ class Envelope:
         return self.encoded_payload
 
     def to_fields(self) -> dict[str, str]:
-        """Flat string fields (a Redis stream entry): ``payload`` is JSON, the rest plain text."""
-        return {
+        """Flat string fields (a Redis stream entry): ``payload`` is JSON, the rest plain text.
+        ``traceparent`` and ``tracestate`` are there only when set."""
+        fields = {
             "id": self.id,
             "type": self.type,
             "version": str(self.version),
@@ -118,6 +128,11 @@ class Envelope:
             "causation_id": self.causation_id or "",
             "payload": self.payload_json(),
         }
+        if self.traceparent:
+            fields["traceparent"] = self.traceparent
+            if self.tracestate:
+                fields["tracestate"] = self.tracestate
+        return fields
 
     @classmethod
     def from_fields(cls, fields: Mapping[Any, Any]) -> Envelope:
@@ -151,6 +166,7 @@ class Envelope:
             version=version,
             occurred_at=text["occurred_at"],
             encoded_payload=text["payload"],
+            **trace_context(text.get("traceparent"), text.get("tracestate")),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -164,6 +180,8 @@ class Envelope:
             "correlation_id": self.correlation_id,
             "causation_id": self.causation_id,
             "payload": self.payload,
+            **({"traceparent": self.traceparent} if self.traceparent else {}),
+            **({"tracestate": self.tracestate} if self.traceparent and self.tracestate else {}),
         }
 
     @classmethod
@@ -205,7 +223,20 @@ class Envelope:
             producer=data.get("producer") or "",
             version=version,
             occurred_at=data["occurred_at"],
+            **trace_context(data.get("traceparent"), data.get("tracestate")),
         )
+
+
+def trace_context(traceparent: Any, tracestate: Any) -> dict[str, str | None]:
+    """The trace context fields worth keeping: a well-formed W3C ``traceparent`` and a
+    ``tracestate`` of at most 512 printable characters. Anything else is dropped, never an
+    error: a bad trace context must not make an event undeliverable."""
+    if not isinstance(traceparent, str) or not _TRACEPARENT.fullmatch(traceparent):
+        return {}
+    state = (
+        tracestate if isinstance(tracestate, str) and _TRACESTATE.fullmatch(tracestate) else None
+    )
+    return {"traceparent": traceparent, "tracestate": state}
 
 
 def _text(value: Any) -> str:

@@ -27,8 +27,9 @@ import enum
 import threading
 import weakref
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from .envelope import Envelope
 
@@ -38,6 +39,7 @@ __all__ = [
     "Kind",
     "Observation",
     "Observer",
+    "Tracing",
     "add_observer",
     "changed",
     "observers",
@@ -89,12 +91,37 @@ class Observation:
 Observer = Callable[[Observation], None]
 
 
+class Tracing(Protocol):
+    """What the bus asks of a tracer (``app.observability.tracing.BusTracing``): spans
+    around a publish and around each handler call, and the trace context to carry."""
+
+    def publishing(self, event_type: str) -> AbstractContextManager[Any]:
+        """The producer span of one publish, current while the block runs."""
+        ...
+
+    def trace_context(self) -> tuple[str | None, str | None]:
+        """``(traceparent, tracestate)`` of the current span."""
+        ...
+
+    def describe(self, span: Any, envelope: Envelope) -> None:
+        """Name the published envelope on the producer span."""
+        ...
+
+    def handling(
+        self, envelope: Envelope | None, event_type: str, handler_id: str, transport: str
+    ) -> AbstractContextManager[Any]:
+        """The consumer span of one handler call; re-raises what the block raises."""
+        ...
+
+
 class Hook:
     """The observers and the one callable that runs them (:attr:`notify`)."""
 
     def __init__(self) -> None:
         self.notify: Observer | None = None
         """Call with an observation; ``None`` while nothing observes (the only check)."""
+        self.tracing: Tracing | None = None
+        """Spans around publishes and handler calls; ``None`` unless tracing is on."""
         self._lock = threading.Lock()
         self._observers: tuple[Observer, ...] = ()
         self._listeners: list[weakref.WeakMethod[Callable[[], None]]] = []

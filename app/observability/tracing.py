@@ -1,0 +1,144 @@
+"""OpenTelemetry tracing of the bus (the ``tracing`` extra: ``opentelemetry-api``).
+
+With ``EVENTBUS_TRACING`` on, :func:`install_tracing` puts a :class:`BusTracing` on the
+instrumentation hook (``HOOK.tracing``); the bus and the workers then:
+
+- run ``publish()`` in a **producer span** ``send <event type>`` (kind ``PRODUCER``), a
+  child of whatever span is current (the HTTP request's, or a handler's for a nested
+  publish), and stamp the envelope with that span's W3C trace context (``traceparent``,
+  ``tracestate``), which both Redis transports carry as optional envelope fields;
+- run each handler in a **consumer span** ``process <event type>`` (kind ``CONSUMER``)
+  whose parent is the producer span: in a worker the parent comes from the envelope's
+  ``traceparent`` (and the span also links to it), in-process it is simply the current one.
+
+Attributes follow OpenTelemetry's messaging semantic conventions: ``messaging.system``
+(``flask-eventbus``), ``messaging.operation.type`` (``send`` / ``process``),
+``messaging.operation.name``, ``messaging.destination.name`` (the event type),
+``messaging.message.id`` (the event id), ``messaging.message.conversation_id`` (the
+correlation id) and ``messaging.consumer.group.name`` (the handler id), plus
+``eventbus.transport``. A handler that raises marks its span as an error with the exception
+recorded (class and message; never the payload).
+
+Spans go to the tracer provider the application configured (``opentelemetry.trace``'s
+global one unless one is given); with none configured, OpenTelemetry's API hands out no-op
+spans. With the setting off nothing here is imported and the bus does one ``None`` check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from app.core.events.envelope import Envelope
+from app.core.events.instrumentation import HOOK
+
+__all__ = ["SYSTEM", "BusTracing", "install_tracing", "uninstall_tracing"]
+
+SYSTEM = "flask-eventbus"
+_PROPAGATOR = TraceContextTextMapPropagator()
+
+
+class BusTracing:
+    """Starts the bus's spans on ``tracer_provider`` (default: the global one)."""
+
+    def __init__(self, tracer_provider: trace.TracerProvider | None = None) -> None:
+        self._provider = tracer_provider
+
+    @property
+    def tracer(self) -> trace.Tracer:
+        """The bus's tracer, looked up at use (the application may configure the global
+        provider after the app was built)."""
+        return trace.get_tracer("flask-eventbus", tracer_provider=self._provider)
+
+    @contextmanager
+    def publishing(self, event_type: str) -> Iterator[Any]:
+        """The producer span of one ``publish()``, current while the block runs."""
+        with self.tracer.start_as_current_span(
+            f"send {event_type}",
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": SYSTEM,
+                "messaging.operation.type": "send",
+                "messaging.operation.name": "send",
+                "messaging.destination.name": str(event_type),
+            },
+        ) as span:
+            yield span
+
+    @staticmethod
+    def trace_context() -> tuple[str | None, str | None]:
+        """``(traceparent, tracestate)`` of the current span, ``(None, None)`` if none."""
+        carrier: dict[str, str] = {}
+        _PROPAGATOR.inject(carrier)
+        return carrier.get("traceparent"), carrier.get("tracestate") or None
+
+    @staticmethod
+    def describe(span: Any, envelope: Envelope) -> None:
+        """Add the envelope's id and correlation id to the producer span."""
+        if span.is_recording():
+            span.set_attribute("messaging.message.id", envelope.id)
+            span.set_attribute("messaging.message.conversation_id", envelope.correlation_id)
+
+    @contextmanager
+    def handling(
+        self, envelope: Envelope | None, event_type: str, handler_id: str, transport: str
+    ) -> Iterator[Any]:
+        """The consumer span of one handler call, current while the block runs.
+
+        A remote delivery's parent is the producer span named by the envelope's
+        ``traceparent`` (linked too); an in-process call's is the current span. The block's
+        exception is recorded on the span and re-raised.
+        """
+        parent = None
+        links: list[Link] = []
+        if envelope is not None and envelope.traceparent:
+            carrier = {"traceparent": envelope.traceparent}
+            if envelope.tracestate:
+                carrier["tracestate"] = envelope.tracestate
+            parent = _PROPAGATOR.extract(carrier)
+            producer = trace.get_current_span(parent).get_span_context()
+            if producer.is_valid:
+                links.append(Link(producer))
+        attributes: dict[str, str] = {
+            "messaging.system": SYSTEM,
+            "messaging.operation.type": "process",
+            "messaging.operation.name": "process",
+            "messaging.destination.name": str(event_type),
+            "messaging.consumer.group.name": handler_id,
+            "eventbus.transport": transport,
+        }
+        if envelope is not None:
+            attributes["messaging.message.id"] = envelope.id
+            attributes["messaging.message.conversation_id"] = envelope.correlation_id
+        with self.tracer.start_as_current_span(
+            f"process {event_type}",
+            context=parent,
+            kind=SpanKind.CONSUMER,
+            links=links,
+            attributes=attributes,
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            try:
+                yield span
+            except Exception as exc:
+                span.record_exception(exc)
+                span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+                raise
+
+
+def install_tracing(tracer_provider: trace.TracerProvider | None = None) -> BusTracing:
+    """Trace the bus from now on (the process has one bus; the last call wins)."""
+    tracing = BusTracing(tracer_provider)
+    HOOK.tracing = tracing
+    return tracing
+
+
+def uninstall_tracing() -> None:
+    """Stop tracing the bus."""
+    HOOK.tracing = None
