@@ -3,7 +3,7 @@
 :func:`render_catalog` is deterministic: the same code and configuration give the same bytes
 (events in ``EventType`` order, everything else sorted, relative paths, no timestamps), so
 ``events catalog --check`` can compare the committed file with a fresh rendering.
-Payloads come from ``app/core/events/schemas.py`` (``DECLARED_PAYLOADS``), publishers from the
+Payloads come from ``app/core/events/payloads.py`` (``DECLARED_PAYLOADS``), publishers from the
 source (``publishers.py``), consumers from the modules' handlers with their routed transport.
 """
 
@@ -13,11 +13,12 @@ import re
 import textwrap
 from collections.abc import Iterable
 
-from app.core.events.schemas import DECLARED_PAYLOADS, declared_fields, declared_version
+from app.core.events.payloads import DECLARED_PAYLOADS, declared_version
 from app.core.events.types import EventType
 
 from .analysis import Analysis
 from .diagrams import dependency_diagram, event_flow_diagram
+from .schema_text import fields_of
 
 __all__ = ["CATALOG_COMMAND", "CATALOG_PATH", "render_catalog", "staleness"]
 
@@ -66,7 +67,7 @@ def _preamble(analysis: Analysis) -> list[str]:
     routes = ", ".join(f"`{p}` → {t}" for p, t in sorted((analysis.routes or {}).items()))
     sources = (
         "Generated from the code: the names in `EventType` (`app/core/events/types.py`), the "
-        "payloads declared in `app/core/events/schemas.py`, the publish calls found in the "
+        "payloads declared in `app/core/events/payloads.py`, the publish calls found in the "
         f"source of `{analysis.package}`, and the handlers of its modules, each with the "
         f"transport it is routed to (`EVENTBUS_TRANSPORT`: {analysis.default_transport}; "
         f"`EVENTBUS_ROUTES`: {routes or 'none'})."
@@ -120,7 +121,7 @@ def _event_section(analysis: Analysis, event: str) -> list[str]:
     spec = DECLARED_PAYLOADS.get(event)
     lines = [f"### `{event}`", ""]
     if spec is None:
-        lines += ["No payload declared in `app/core/events/schemas.py`.", ""]
+        lines += ["No payload declared in `app/core/events/payloads.py`.", ""]
     else:
         if spec.description:
             lines += [spec.description, ""]
@@ -132,7 +133,7 @@ def _event_section(analysis: Analysis, event: str) -> list[str]:
         ]
         lines += [
             f"| `{f.name}` | `{_cell(f.type)}` | {'yes' if f.required else 'no'} |"
-            for f in declared_fields(event)
+            for f in fields_of(spec.json_schema())
         ]
         lines.append("")
     lines += ["Published by:", ""]

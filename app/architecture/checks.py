@@ -8,7 +8,7 @@ Errors (exit 1):
 - a publish call or a subscription names an event that is not in ``EventType``;
 - a publish call (or, in a module that cannot be loaded, a subscription) whose event name
   cannot be resolved statically: reported, never passed silently;
-- an ``EventType`` member without a declared payload in ``schemas.py``;
+- an ``EventType`` member without a declared payload in ``payloads.py``;
 - a module that fails to import, a handler without an id, a manifest the loader refuses, a
   file that does not parse.
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from app.core.events.schemas import DECLARED_PAYLOADS
+from app.core.events.payloads import DECLARED_PAYLOADS
 from app.core.events.subscriptions import pattern_is_wildcard
 from app.core.events.types import EventType
 
@@ -111,7 +111,7 @@ def _declaration_findings(analysis: Analysis) -> Iterator[Finding]:
             yield Finding.error(
                 where,
                 f"EventType.{member.name} has no declared payload "
-                "in app/core/events/schemas.py (DECLARED_PAYLOADS)",
+                "in app/core/events/payloads.py (DECLARED_PAYLOADS)",
             )
         if not analysis.publishers_of(event):
             yield Finding.warning(

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.core.events import EventType
-from app.core.events.schemas import (
+from app.core.events.payloads import (
     AppointmentCancelled,
     AppointmentCompleted,
     AppointmentRescheduled,

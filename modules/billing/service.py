@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.core.events import EventType
-from app.core.events.schemas import InvoiceIssued, InvoicePaid, InvoicePaymentRecorded
+from app.core.events.payloads import InvoiceIssued, InvoicePaid, InvoicePaymentRecorded
 from app.core.http import conflict, invalid, not_found
 from app.core.persistence import get_or_404, new_id, publish_after_commit, utcnow
 from app.db import db

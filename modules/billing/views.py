@@ -6,10 +6,17 @@ from typing import Any
 
 from flask import Blueprint
 
-from app.core.http import json_body, query_id, query_int, require_id
+from app.core.http import operation, require_id
 
 from . import service
-from .bodies import ISSUE_INVOICE, RECORD_PAYMENT
+from .bodies import (
+    InvoiceList,
+    InvoiceListQuery,
+    InvoiceOut,
+    IssueInvoice,
+    PaymentRecorded,
+    RecordPayment,
+)
 
 __all__ = ["blueprint"]
 
@@ -18,30 +25,33 @@ Response = tuple[dict[str, Any], int]
 
 
 @blueprint.post("")
-def issue() -> Response:
+@operation(body=IssueInvoice, responses={201: InvoiceOut}, errors=(404, 409))
+def issue(body: dict[str, Any]) -> Response:
     """Issue an invoice: 201; 404 unknown patient; 409 archived patient."""
-    return service.issue_invoice(ISSUE_INVOICE.load(json_body())).to_dict(), 201
+    return service.issue_invoice(body).to_dict(), 201
 
 
 @blueprint.get("")
-def index() -> Response:
+@operation(query=InvoiceListQuery, responses={200: InvoiceList})
+def index(query: InvoiceListQuery) -> Response:
     """Invoices, newest first: ``?patient_id=...&limit=100``."""
-    items = service.list_invoices(query_id("patient_id"), query_int("limit", 100))
+    items = service.list_invoices(query.patient_id, query.limit)
     return {"items": [invoice.to_dict() for invoice in items]}, 200
 
 
 @blueprint.get("/<invoice_id>")
+@operation(responses={200: InvoiceOut})
 def show(invoice_id: str) -> Response:
     """One invoice with its lines and payments, or 404."""
     return service.get_invoice(require_id(invoice_id, "invoice")).to_dict(), 200
 
 
 @blueprint.post("/<invoice_id>/payments")
-def pay(invoice_id: str) -> Response:
+@operation(body=RecordPayment, responses={201: PaymentRecorded}, errors=(409,))
+def pay(invoice_id: str, body: dict[str, Any]) -> Response:
     """Record a payment: 201 with the payment and the invoice; 409 if paid or overpaying."""
     require_id(invoice_id, "invoice")
-    data = RECORD_PAYMENT.load(json_body())
     invoice, payment = service.record_payment(
-        invoice_id, data["amount_cents"], data.get("method", "card")
+        invoice_id, body["amount_cents"], body.get("method", "card")
     )
     return {"payment": payment.to_dict(), "invoice": invoice.to_dict()}, 201

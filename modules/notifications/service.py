@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.core.events import EventType
-from app.core.events.schemas import NotificationChannel, NotificationKind, NotificationSent
+from app.core.events.payloads import NotificationChannel, NotificationKind, NotificationSent
 from app.core.persistence import new_id, publish_after_commit, utcnow
 from app.db import db
 from app.log import get_logger

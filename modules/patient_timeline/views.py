@@ -7,9 +7,10 @@ from typing import Any
 from flask import Blueprint
 from sqlalchemy import select
 
-from app.core.http import query_int, require_id
+from app.core.http import operation, require_id
 from app.db import db
 
+from .bodies import Timeline, TimelineQuery
 from .models import Entry
 
 __all__ = ["blueprint"]
@@ -19,15 +20,16 @@ Response = tuple[dict[str, Any], int]
 
 
 @blueprint.get("/patients/<patient_id>")
-def for_patient(patient_id: str) -> Response:
+@operation(query=TimelineQuery, responses={200: Timeline})
+def for_patient(patient_id: str, query: TimelineQuery) -> Response:
     """The patient's events in the order they occurred: ``?limit=200&offset=0``."""
     require_id(patient_id, "patient")
-    query = (
+    statement = (
         select(Entry)
         .where(Entry.patient_id == patient_id)
         .order_by(Entry.occurred_at, Entry.seq)
-        .limit(query_int("limit", 200, maximum=1000))
-        .offset(query_int("offset", 0, minimum=0, maximum=10_000_000))
+        .limit(query.limit)
+        .offset(query.offset)
     )
-    entries = db.session.scalars(query).all()
+    entries = db.session.scalars(statement).all()
     return {"patient_id": patient_id, "entries": [entry.to_dict() for entry in entries]}, 200

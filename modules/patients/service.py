@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app.core.events import EventType
-from app.core.events.schemas import PatientArchived, PatientCreated, PatientUpdated
+from app.core.events.payloads import PatientArchived, PatientCreated, PatientUpdated
 from app.core.http import conflict
 from app.core.persistence import get_or_404, new_id, publish_after_commit, utcnow
 from app.db import db

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint
 
-from app.core.http import invalid, json_body, query_int, require_id
+from app.core.http import operation, require_id
 
 from . import service
-from .bodies import CREATE_PATIENT, UPDATE_PATIENT
-from .models import ACTIVE, ARCHIVED
+from .bodies import CreatePatient, PatientList, PatientListQuery, PatientOut, UpdatePatient
 
 __all__ = ["blueprint"]
 
@@ -19,21 +18,17 @@ Response = tuple[dict[str, Any], int]
 
 
 @blueprint.post("")
-def create() -> Response:
+@operation(body=CreatePatient, responses={201: PatientOut})
+def create(body: dict[str, Any]) -> Response:
     """Register a patient: 201 with the patient."""
-    patient = service.create_patient(CREATE_PATIENT.load(json_body()))
-    return patient.to_dict(), 201
+    return service.create_patient(body).to_dict(), 201
 
 
 @blueprint.get("")
-def index() -> Response:
-    """A page of patients: ``?page=1&per_page=20&status=active|archived``."""
-    status = request.args.get("status")
-    if status is not None and status not in (ACTIVE, ARCHIVED):
-        raise invalid({"status": "must be one of: active, archived"}, "invalid query parameter")
-    page = service.list_patients(
-        query_int("page", 1, maximum=1_000_000), query_int("per_page", 20, maximum=100), status
-    )
+@operation(query=PatientListQuery, responses={200: PatientList})
+def index(query: PatientListQuery) -> Response:
+    """A page of patients, oldest first: ``?page=1&per_page=20&status=active|archived``."""
+    page = service.list_patients(query.page, query.per_page, query.status)
     return {
         "items": [patient.to_dict() for patient in page.items],
         "page": page.page,
@@ -43,22 +38,23 @@ def index() -> Response:
 
 
 @blueprint.get("/<patient_id>")
+@operation(responses={200: PatientOut})
 def show(patient_id: str) -> Response:
     """One patient, or 404."""
     return service.get_patient(require_id(patient_id, "patient")).to_dict(), 200
 
 
 @blueprint.patch("/<patient_id>")
-def update(patient_id: str) -> Response:
+@operation(body=UpdatePatient, responses={200: PatientOut}, errors=(409,))
+def update(patient_id: str, body: dict[str, Any]) -> Response:
     """Change some of full_name, date_of_birth, email, phone: 200, 404, or 409 if archived."""
     require_id(patient_id, "patient")
-    changes = UPDATE_PATIENT.load(json_body(), partial=True)
-    return service.update_patient(patient_id, changes).to_dict(), 200
+    return service.update_patient(patient_id, body).to_dict(), 200
 
 
 @blueprint.post("/<patient_id>/archive")
+@operation(accepts_empty_body=True, responses={200: PatientOut}, errors=(409,))
 def archive(patient_id: str) -> Response:
     """Archive the patient: 200, 404, or 409 if already archived."""
     require_id(patient_id, "patient")
-    json_body(optional=True)
     return service.archive_patient(patient_id).to_dict(), 200

@@ -237,5 +237,5 @@ def test_read_endpoints(clinic: Clinic) -> None:
         clinic.call("GET", f"/notifications/patients/{patient}?limit=0"),
         400,
         "invalid_request",
-        {"limit": "must be between 1 and 1000"},
+        {"limit": "must be greater than zero"},
     )

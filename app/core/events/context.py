@@ -21,7 +21,7 @@ from types import CodeType, FrameType
 from typing import Any
 
 from .envelope import Envelope, new_event_id
-from .schemas import declared_version
+from .payloads import declared_version
 
 __all__ = [
     "MINTED",

@@ -21,8 +21,8 @@ from app.core.events import context
 from app.core.events.bus import INPROCESS, EventBus
 from app.core.events.envelope import new_event_id
 from app.core.events.exceptions import ConfigurationError
+from app.core.events.payloads import check_declared_payload
 from app.core.events.routing import Router
-from app.core.events.schemas import check_declared_payload
 from app.core.events.transport import Transport
 
 __all__ = ["EventBusState", "init_app", "prepare_transports"]

@@ -1,44 +1,27 @@
-"""HTTP helpers for module views: JSON bodies checked field by field, query and path params.
+"""HTTP helpers for module views: ``@operation`` (validated bodies and query strings, and the
+declaration the OpenAPI document is generated from), path ids, the domain errors.
 
 Bad input becomes an :class:`app.errors.ApiError` (400 with per-field messages, 404, 415),
-never a 500. See :mod:`app.core.http.body` for the error shapes.
+never a 500. See :mod:`app.core.http.body` for the error shapes and
+:mod:`app.core.http.openapi` for the document served at ``/openapi.json``.
 """
 
-from .body import BodySchema, invalid, json_body
+from .body import invalid, json_body, load_body, load_query
 from .errors import conflict, not_found
-from .fields import (
-    Boolean,
-    Choice,
-    Date,
-    DateTime,
-    Email,
-    Field,
-    FieldError,
-    Id,
-    Integer,
-    ListOf,
-    Text,
-)
-from .params import query_id, query_int, require_id
+from .operation import Operation, operation, operation_of
+from .params import require_id
+from .responses import ErrorBody
 
 __all__ = [
-    "BodySchema",
-    "Boolean",
-    "Choice",
-    "Date",
-    "DateTime",
-    "Email",
-    "Field",
-    "FieldError",
-    "Id",
-    "Integer",
-    "ListOf",
-    "Text",
+    "ErrorBody",
+    "Operation",
     "conflict",
     "invalid",
     "json_body",
+    "load_body",
+    "load_query",
     "not_found",
-    "query_id",
-    "query_int",
+    "operation",
+    "operation_of",
     "require_id",
 ]

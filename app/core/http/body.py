@@ -1,11 +1,10 @@
-"""JSON request bodies: read them (415 / 400) and check them field by field (400 with fields).
+"""JSON request bodies: read them (415 / 400) and validate them against a pydantic model (400).
 
 Every error is an :class:`app.errors.ApiError`, answered as
 ``{"error": {"code", "message", "fields"?}}``; bad input never reaches the database, so it
 never becomes a 500::
 
-    PATIENT = BodySchema(full_name=Text(), email=Email(required=False, nullable=True))
-    data = PATIENT.load(json_body())           # {"full_name": "Ada", ...} or ApiError(400)
+    data = load_body(CreatePatient, json_body())   # {"full_name": "Ada", ...} or ApiError(400)
 """
 
 from __future__ import annotations
@@ -15,12 +14,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import request
+from pydantic import BaseModel, ValidationError
 
+from app.core.validation import field_errors
 from app.errors import ApiError
 
-from .fields import Field, FieldError, ListOf
-
-__all__ = ["BodySchema", "invalid", "json_body"]
+__all__ = ["invalid", "json_body", "load_body", "load_query"]
 
 
 def json_body(*, optional: bool = False) -> dict[str, Any]:
@@ -53,67 +52,38 @@ def invalid(fields: Mapping[str, str], message: str = "the request has invalid f
     return ApiError(400, "invalid_request", message, dict(fields))
 
 
-class BodySchema:
-    """The fields a JSON object may carry. :meth:`load` checks every field and reports all."""
+def load_body(model: type[BaseModel], data: Mapping[str, Any]) -> dict[str, Any]:
+    """The validated values of the fields present in ``data``, or ``ApiError(400)`` listing
+    every field in error. Absent optional fields are left out (updates change only those)."""
+    # A key that is not valid Unicode ("\ud800") is no declared field; pydantic would
+    # reject the whole object for it, so it is reported apart and the rest still checked.
+    broken = {key: "is not a known field" for key in data if not _is_text(key)}
+    if broken:
+        data = {key: value for key, value in data.items() if key not in broken}
+    try:
+        values = model.model_validate(data).model_dump(exclude_unset=True)
+    except ValidationError as exc:
+        raise invalid({**field_errors(exc), **broken}) from None
+    if broken:
+        raise invalid(broken)
+    return values
 
-    def __init__(self, **fields: Field) -> None:
-        self.fields = fields
 
-    def load(self, data: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
-        """The converted values of the fields present, or ``ApiError(400)`` listing every error.
+def load_query(model: type[BaseModel]) -> Any:
+    """The request's query string validated against ``model`` (text converted: ``?page=2``),
+    or ``ApiError(400)`` naming each bad parameter. Unknown parameters are ignored."""
+    try:
+        return model.model_validate(request.args.to_dict())
+    except ValidationError as exc:
+        raise invalid(field_errors(exc), "invalid query parameter") from None
 
-        Errors: a field not declared (``"is not a known field"``), a required field missing
-        (``"is required"``, not with ``partial``, for updates), ``null`` where not nullable,
-        and each field's own type and range checks. Absent optional fields are left out.
-        """
-        values, errors = self._load(data, "", partial)
-        if errors:
-            raise invalid(errors)
-        return values
 
-    def _load(
-        self, data: Mapping[str, Any], prefix: str, partial: bool
-    ) -> tuple[dict[str, Any], dict[str, str]]:
-        values: dict[str, Any] = {}
-        errors: dict[str, str] = {
-            f"{prefix}{key}": "is not a known field" for key in data if key not in self.fields
-        }
-        for name, spec in self.fields.items():
-            path = f"{prefix}{name}"
-            if name not in data:
-                if spec.required and not partial:
-                    errors[path] = "is required"
-                continue
-            value = data[name]
-            if value is None:
-                if spec.nullable:
-                    values[name] = None
-                else:
-                    errors[path] = "must not be null"
-                continue
-            try:
-                values[name] = spec.parse(value)
-            except FieldError as exc:
-                errors[path] = str(exc)
-                continue
-            if isinstance(spec, ListOf):
-                values[name] = self._load_items(spec, values[name], path, errors)
-        return values, errors
-
-    @staticmethod
-    def _load_items(
-        spec: ListOf, items: list[Any], path: str, errors: dict[str, str]
-    ) -> list[dict[str, Any]]:
-        loaded: list[dict[str, Any]] = []
-        for index, item in enumerate(items):
-            where = f"{path}[{index}]"
-            if not isinstance(item, dict):
-                errors[where] = "must be an object"
-                continue
-            value, item_errors = spec.schema._load(item, f"{where}.", False)
-            errors.update(item_errors)
-            loaded.append(value)
-        return loaded
+def _is_text(key: object) -> bool:
+    try:
+        str(key).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _reject_constant(name: str) -> Any:

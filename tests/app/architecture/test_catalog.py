@@ -63,7 +63,7 @@ def test_the_catalog_shows_payloads_publishers_consumers_and_diagrams() -> None:
         "| alpha | 2.0.0 | - | `invoice.paid`, `patient.archived`, `patient.created`, "
         "`patient.updated` | - |",
         "| beta | 0.1.0 | alpha | - | `invoice.*`, `patient.created` |",
-        "| `email` | `str \\| None` | no |",
+        "| `email` | `string \\| null` | no |",
         f"- alpha: `{at(service, 'event_bus.publish(CREATED')}` (`event_bus.publish`)",
         f"- alpha: `{at(service, 'queue_event(event_type=')}` (`queue_event`)",
         "| `beta.on_patient_created` | `patient.created` | inprocess |",

@@ -103,12 +103,13 @@ def test_each_publish_gets_its_own_envelope(bus: EventBus) -> None:
 def test_envelopes_carry_the_declared_payload_version(
     bus: EventBus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.core.events import schemas
-    from app.core.events.payload_shapes import PayloadSpec
+    from app.core.events import payloads
 
-    spec = schemas.DECLARED_PAYLOADS[EventType.PATIENT_UPDATED]
+    spec = payloads.DECLARED_PAYLOADS[EventType.PATIENT_UPDATED]
     monkeypatch.setitem(
-        schemas.DECLARED_PAYLOADS, EventType.PATIENT_UPDATED, PayloadSpec(spec.shape, version=3)
+        payloads.DECLARED_PAYLOADS,
+        EventType.PATIENT_UPDATED,
+        payloads.PayloadSpec(spec.shape, version=3),
     )
     seen: list[Envelope | None] = []
     bus.subscribe(EventType.PATIENT_UPDATED, lambda p: seen.append(current_event()))

@@ -1,24 +1,34 @@
-"""The declared payload of every ``EventType``: fields, types, required or not, a version.
+"""The declared payload of every ``EventType``, and the one check ``publish()`` runs on it.
 
-Each payload is a ``TypedDict`` (one place for humans and for mypy: a publisher that builds
-``PatientCreated(...)`` is type-checked) registered in :data:`DECLARED_PAYLOADS` with its
-version. :func:`check_declared_payload` is the bus's ``schema_check``: with
-``EVENTBUS_VALIDATE_PAYLOADS`` on, ``publish()`` rejects a payload that is missing a required
-field, has an undeclared one, or has a value of the wrong type, raising
-:class:`PayloadSchemaError` naming the field. Nothing is dispatched when it raises.
+Each payload is a ``TypedDict`` (one place for humans and for mypy: a publisher that builds a
+``PatientCreated`` is type-checked) registered in :data:`DECLARED_PAYLOADS` with its version.
+At run time pydantic validates it through a ``TypeAdapter``, strictly (``"1"`` is not an
+integer, ``True`` is not one either) and rejecting undeclared fields, with the same annotated
+types the HTTP bodies use (``IsoDateTime``...): one vocabulary, and one JSON Schema per
+payload for the AsyncAPI document (``flask events asyncapi``).
+
+:func:`check_declared_payload` is the one entry point: ``publish()`` calls it (with
+``EVENTBUS_VALIDATE_PAYLOADS`` on) and so may a worker re-checking what it consumed. It raises
+:class:`PayloadSchemaError` naming the event, the version and the field, never the value.
 
 Changing a payload means changing its ``TypedDict`` here, and bumping ``version`` when a
-consumer written for the old shape could misread the new one (a removed or retyped field).
-Every event that concerns a patient carries ``patient_id``: the timeline subscribes to ``*``.
-No ``from __future__ import annotations`` here, so the ``TypedDict`` classes stay exact at run
-time (``__required_keys__`` is wrong with it on Python 3.11).
+consumer written for the old shape could misread the new one: ``flask events check`` compares
+every declaration with the committed ``docs/asyncapi.yaml`` and fails on a field removed,
+retyped or newly required without a bump. Every event that concerns a patient carries
+``patient_id``: the timeline subscribes to ``*``. ``typing_extensions.TypedDict`` (pydantic
+needs it on Python 3.11) and no ``from __future__ import annotations`` here.
 """
 
 from collections.abc import Mapping
-from typing import Any, Literal, NotRequired, TypedDict
+from dataclasses import dataclass
+from typing import Any, Literal, NotRequired
+
+from pydantic import TypeAdapter, ValidationError, with_config
+from typing_extensions import TypedDict
+
+from app.core.validation import STRICT, IsoDateTime, first_error
 
 from .exceptions import PayloadSchemaError
-from .payload_shapes import FieldDoc, IsoDateTime, PayloadSpec, ShapeError
 from .types import EventType
 
 __all__ = [
@@ -36,8 +46,8 @@ __all__ = [
     "PatientArchived",
     "PatientCreated",
     "PatientUpdated",
+    "PayloadSpec",
     "check_declared_payload",
-    "declared_fields",
     "declared_version",
 ]
 
@@ -51,6 +61,7 @@ NotificationKind = Literal[
 NotificationChannel = Literal["email", "sms"]
 
 
+@with_config(STRICT)
 class PatientCreated(TypedDict):
     """A patient was registered. Contact fields let consumers greet them without a lookup."""
 
@@ -61,6 +72,7 @@ class PatientCreated(TypedDict):
     phone: NotRequired[str | None]
 
 
+@with_config(STRICT)
 class PatientUpdated(TypedDict):
     """A patient's details changed; ``changed`` names the fields, the rest is the new contact."""
 
@@ -72,6 +84,7 @@ class PatientUpdated(TypedDict):
     phone: str | None
 
 
+@with_config(STRICT)
 class PatientArchived(TypedDict):
     """A patient was archived: no new appointments or invoices for them."""
 
@@ -79,6 +92,7 @@ class PatientArchived(TypedDict):
     clinic_id: str
 
 
+@with_config(STRICT)
 class AppointmentScheduled(TypedDict):
     """An appointment was booked."""
 
@@ -88,6 +102,7 @@ class AppointmentScheduled(TypedDict):
     duration_minutes: int
 
 
+@with_config(STRICT)
 class AppointmentRescheduled(TypedDict):
     """An appointment moved to a new time."""
 
@@ -98,6 +113,7 @@ class AppointmentRescheduled(TypedDict):
     duration_minutes: int
 
 
+@with_config(STRICT)
 class AppointmentCancelled(TypedDict):
     """An appointment was cancelled, with an optional reason."""
 
@@ -107,6 +123,7 @@ class AppointmentCancelled(TypedDict):
     reason: str | None
 
 
+@with_config(STRICT)
 class AppointmentCompleted(TypedDict):
     """An appointment took place."""
 
@@ -114,6 +131,7 @@ class AppointmentCompleted(TypedDict):
     patient_id: str
 
 
+@with_config(STRICT)
 class InvoiceIssued(TypedDict):
     """An invoice was issued; amounts are integers in the currency's minor unit (cents)."""
 
@@ -124,6 +142,7 @@ class InvoiceIssued(TypedDict):
     line_count: int
 
 
+@with_config(STRICT)
 class InvoicePaymentRecorded(TypedDict):
     """A payment (possibly partial) was recorded against an invoice."""
 
@@ -135,6 +154,7 @@ class InvoicePaymentRecorded(TypedDict):
     balance_cents: int
 
 
+@with_config(STRICT)
 class InvoicePaid(TypedDict):
     """An invoice is fully paid; ``amount_cents`` is its total."""
 
@@ -144,6 +164,7 @@ class InvoicePaid(TypedDict):
     amount_cents: int
 
 
+@with_config(STRICT)
 class NotificationSent(TypedDict):
     """A message was handed to the sender."""
 
@@ -151,6 +172,38 @@ class NotificationSent(TypedDict):
     patient_id: str
     kind: NotificationKind
     channel: NotificationChannel
+
+
+@dataclass(frozen=True)
+class PayloadSpec:
+    """The declared payload of one event: its ``TypedDict`` shape and its version (>= 1).
+
+    ``check(payload)`` raises ``ValidationError`` unless the payload fits; ``json_schema()``
+    is the payload's JSON Schema (draft 2020-12, as OpenAPI 3.1 and AsyncAPI 3 embed it).
+    Thread safe: the compiled adapter is immutable.
+    """
+
+    shape: type[Any]
+    version: int = 1
+
+    def __post_init__(self) -> None:
+        if self.version < 1:
+            raise ValueError(f"{self.shape.__name__}: version must be >= 1, got {self.version}")
+        object.__setattr__(self, "_adapter", TypeAdapter(self.shape))
+
+    @property
+    def description(self) -> str:
+        """The shape's docstring on one line."""
+        return " ".join((self.shape.__doc__ or "").split())
+
+    def check(self, payload: Mapping[str, Any]) -> None:
+        """Validate ``payload`` (the payload itself is left untouched)."""
+        self._adapter.validate_python(payload)  # type: ignore[attr-defined]
+
+    def json_schema(self) -> dict[str, Any]:
+        """The payload's JSON Schema, nested shapes inlined under ``$defs``."""
+        schema: dict[str, Any] = self._adapter.json_schema()  # type: ignore[attr-defined]
+        return schema
 
 
 DECLARED_PAYLOADS: Mapping[str, PayloadSpec] = {
@@ -172,6 +225,7 @@ DECLARED_PAYLOADS: Mapping[str, PayloadSpec] = {
 def check_declared_payload(event_type: str, payload: Mapping[str, Any]) -> None:
     """Raise :class:`PayloadSchemaError` unless ``payload`` fits ``event_type``'s declaration.
 
+    The message names the event, the version and the first field in error (never its value).
     Names without a declaration (possible only with ``EVENTBUS_STRICT`` off) are not checked.
     """
     spec = DECLARED_PAYLOADS.get(event_type)
@@ -179,10 +233,11 @@ def check_declared_payload(event_type: str, payload: Mapping[str, Any]) -> None:
         return
     try:
         spec.check(payload)
-    except ShapeError as exc:
+    except ValidationError as exc:
+        where, problem = first_error(exc)
         raise PayloadSchemaError(
-            f"{event_type} payload (v{spec.version}): {exc}; "
-            "the declaration is in app/core/events/schemas.py"
+            f"{event_type} payload (v{spec.version}, {spec.shape.__name__}): field {where!r} "
+            f"{problem}; the declaration is in app/core/events/payloads.py"
         ) from None
 
 
@@ -190,9 +245,3 @@ def declared_version(event_type: str) -> int:
     """The declared payload version of ``event_type`` (1 when it has no declaration)."""
     spec = DECLARED_PAYLOADS.get(event_type)
     return spec.version if spec is not None else 1
-
-
-def declared_fields(event_type: str) -> tuple[FieldDoc, ...]:
-    """The declared fields of ``event_type`` (empty when it has no declaration)."""
-    spec = DECLARED_PAYLOADS.get(event_type)
-    return spec.fields if spec is not None else ()
