@@ -106,6 +106,9 @@ SETTINGS: dict[str, Setting] = {
         False, "Prometheus metrics (the `metrics` extra) and `GET` on `EVENTBUS_METRICS_PATH`"
     ),
     "EVENTBUS_METRICS_PATH": Setting("/metrics", "where the web app serves its metrics"),
+    "EVENTBUS_TRACING": Setting(
+        False, "OpenTelemetry spans for publishes and handlers (the `tracing` extra)"
+    ),
     "EVENTBUS_DASHBOARD": Setting(
         False, "mount the dashboard; it refuses every request the authorization hook denies"
     ),

@@ -36,3 +36,9 @@ def init_observability(app: Flask) -> None:
         except ModuleNotFoundError as exc:
             raise require_extra("metrics", exc) from exc
         init_metrics(app)
+    if app.config["EVENTBUS_TRACING"]:
+        try:
+            from .tracing import install_tracing
+        except ModuleNotFoundError as exc:
+            raise require_extra("tracing", exc) from exc
+        install_tracing()
