@@ -86,9 +86,12 @@ def send_signals(observation: Observation) -> None:
     }
     if kind is Kind.PUBLISHED:
         if event_published.receivers:
+            payload = observation.payload
+            if payload is None and envelope is not None:
+                payload = envelope.payload  # decoded only for a receiver of this signal
             event_published.send(
                 _sender(),
-                payload=observation.payload,
+                payload=payload,
                 handler_count=observation.handler_count,
                 **common,
             )

@@ -1,0 +1,109 @@
+"""Running one handler call under the instrumentation hook and the tracer, on every path.
+
+:func:`call_observed` is what the in-process transport, the Redis Streams delivery and the RQ
+dispatcher wrap each handler call in: with nothing observing and no tracer it calls straight
+through (two attribute reads and two ``None`` checks); otherwise it times the call, runs it in
+the tracer's consumer span, and reports ``handled`` or ``failed`` with the duration.
+:func:`observe_outcome` reports what a worker decided after a failure (``retried``,
+``dead_lettered``); :func:`observe_published` reports a hand-over to a transport.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .envelope import Envelope
+from .instrumentation import HOOK, Kind, Observation
+
+__all__ = ["call_observed", "observe_outcome", "observe_published"]
+
+
+def call_observed(
+    call: Callable[[], Any],
+    *,
+    event_type: str,
+    handler_id: str,
+    transport: str,
+    envelope: Envelope | Callable[[], Envelope | None] | None,
+) -> None:
+    """Run ``call()``; report it (see the module docstring); re-raise what it raises.
+
+    ``envelope`` may be a function that builds it, called only when something observes.
+    """
+    notify = HOOK.notify
+    tracing = HOOK.tracing
+    if notify is None and tracing is None:
+        call()
+        return
+    event = envelope() if callable(envelope) else envelope
+    started = time.perf_counter()
+    try:
+        if tracing is not None:
+            with tracing.handling(event, event_type, handler_id, transport):
+                call()
+        else:
+            call()
+    except Exception as exc:
+        if notify is not None:
+            notify(
+                Observation(
+                    Kind.FAILED,
+                    event_type,
+                    transport,
+                    handler_id,
+                    time.perf_counter() - started,
+                    event,
+                    error=exc,
+                    error_class=type(exc).__name__,
+                )
+            )
+        raise
+    if notify is not None:
+        duration = time.perf_counter() - started
+        notify(Observation(Kind.HANDLED, event_type, transport, handler_id, duration, event))
+
+
+def observe_outcome(
+    kind: Kind,
+    *,
+    event_type: str,
+    handler_id: str,
+    transport: str,
+    envelope: Envelope | None,
+    error_class: str | None = None,
+    reason: str | None = None,
+) -> None:
+    """Report a worker's decision after a failed delivery (RETRIED or DEAD_LETTERED)."""
+    notify = HOOK.notify
+    if notify is not None:
+        notify(
+            Observation(
+                kind,
+                event_type,
+                transport,
+                handler_id,
+                envelope=envelope,
+                error_class=error_class,
+                reason=reason,
+            )
+        )
+
+
+def observe_published(
+    envelope: Envelope, transport: str, handler_count: int, duration_s: float | None = None
+) -> None:
+    """Report that ``transport`` took ``envelope`` for ``handler_count`` handlers."""
+    notify = HOOK.notify
+    if notify is not None:
+        notify(
+            Observation(
+                Kind.PUBLISHED,
+                envelope.type,
+                transport,
+                duration_s=duration_s,
+                envelope=envelope,
+                handler_count=handler_count,
+            )
+        )
