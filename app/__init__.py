@@ -13,6 +13,7 @@ from app.config import load_config
 from app.core.events import event_bus
 from app.core.events.extension import init_app as init_event_bus
 from app.core.events.extension import prepare_transports
+from app.core.http.explorer import api_docs_blueprint
 from app.core.modules import mount_modules
 from app.core.outbox import init_outbox
 from app.dashboard import init_dashboard
@@ -44,6 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     mount_modules(app, event_bus)
     register_error_handlers(app)
     app.register_blueprint(health_blueprint)
+    app.register_blueprint(api_docs_blueprint)
     app.cli.add_command(events_cli)
     with app.app_context():
         tune_sqlite(db.engine)
