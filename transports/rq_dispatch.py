@@ -31,6 +31,8 @@ from app.core.events.exceptions import (
     UnknownEventError,
     UnknownHandlerError,
 )
+from app.core.events.instrumentation import HOOK, Kind
+from app.core.events.observed import call_observed, observe_outcome
 from app.log import get_logger
 
 if TYPE_CHECKING:
@@ -41,6 +43,7 @@ __all__ = ["DISPATCHER_NAME", "dispatch", "install", "installed", "runtime", "un
 DISPATCHER_NAME = f"{__name__}.dispatch"
 """What RQ stores as every bus job's function; the bus's job class refuses any other."""
 
+TRANSPORT_NAME = "rq"
 PERMANENT_ERRORS = (MalformedEnvelopeError, UnknownHandlerError, UnknownEventError)
 
 
@@ -116,8 +119,9 @@ def dispatch(handler_id: Any, envelope: Any) -> None:
                 f"the handler id must be a non-empty string, got {handler_id!r:.80}"
             )
         event = Envelope.from_dict(envelope)
-    except MalformedEnvelopeError:
+    except MalformedEnvelopeError as exc:
         _no_retry()
+        _observe_failure(str(handler_id)[:200], None, exc)
         raise
     current = runtime()
     with (
@@ -130,14 +134,43 @@ def dispatch(handler_id: Any, envelope: Any) -> None:
         _app_context(current),
     ):
         try:
-            current.bus.deliver(handler_id, event)
+            if HOOK.notify is None and HOOK.tracing is None:
+                current.bus.deliver(handler_id, event)
+            else:
+                call_observed(
+                    lambda: current.bus.deliver(handler_id, event),
+                    event_type=event.type,
+                    handler_id=handler_id,
+                    transport=TRANSPORT_NAME,
+                    envelope=event,
+                )
         except PERMANENT_ERRORS as exc:
             _no_retry()
             _logger().error("rq.job_refused", reason=str(exc), error=type(exc).__name__)
+            _observe_failure(handler_id, event, exc)
             raise
         except Exception as exc:
             _logger().warning("rq.handler_failed", error=type(exc).__name__)
+            _observe_failure(handler_id, event, exc)
             raise
+
+
+def _observe_failure(handler_id: str, event: Envelope | None, exc: Exception) -> None:
+    """Report what RQ will do with the failed job: retry it, or keep it as failed."""
+    if HOOK.notify is None:
+        return
+    from rq import get_current_job
+
+    job: Any = get_current_job()
+    retry = job is not None and bool(getattr(job, "should_retry", False))
+    observe_outcome(
+        Kind.RETRIED if retry else Kind.DEAD_LETTERED,
+        event_type=event.type if event is not None else "unknown",
+        handler_id=handler_id,
+        transport=TRANSPORT_NAME,
+        envelope=event,
+        error_class=type(exc).__name__,
+    )
 
 
 def _logger() -> Any:

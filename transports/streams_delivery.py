@@ -36,9 +36,11 @@ from app.core.events.exceptions import (
     UnknownEventError,
     UnknownHandlerError,
 )
+from app.core.events.instrumentation import HOOK, Kind
+from app.core.events.observed import call_observed, observe_outcome
 from app.log import get_logger
 
-from .streams_dead_letters import dead_letter
+from .streams_dead_letters import TRANSPORT_NAME, dead_letter
 from .streams_entries import decode_entry
 from .streams_settings import StreamsSettings
 
@@ -101,18 +103,31 @@ class EntryDelivery:
         try:
             if self._in_batch or self.context is None:
                 try:
-                    self._deliver(self.handler_id, envelope)
+                    self._call(envelope)
                 finally:
                     if self.after_delivery is not None:
                         self.after_delivery()
             else:
                 with self.context():
-                    self._deliver(self.handler_id, envelope)
+                    self._call(envelope)
         except (UnknownHandlerError, UnknownEventError) as exc:
-            return self.dead(entry, type(exc).__name__, str(exc))
+            return self.dead(entry, type(exc).__name__, str(exc), envelope)
         except Exception as exc:
             return self._failed(entry, envelope, exc)
         return Outcome.ACK
+
+    def _call(self, envelope: Envelope) -> None:
+        """The handler call, under the instrumentation hook when something observes."""
+        if HOOK.notify is None and HOOK.tracing is None:
+            self._deliver(self.handler_id, envelope)
+            return
+        call_observed(
+            lambda: self._deliver(self.handler_id, envelope),
+            event_type=envelope.type,
+            handler_id=self.handler_id,
+            transport=TRANSPORT_NAME,
+            envelope=envelope,
+        )
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -161,12 +176,14 @@ class EntryDelivery:
             self.dead(
                 entry._replace(deliveries=started), "DeliveryLimitExceeded",
                 f"the handler was started {started} times and never returned "
-                "(its worker died, or it ran past EVENTBUS_CLAIM_IDLE_MS)",
+                "(its worker died, or it ran past EVENTBUS_CLAIM_IDLE_MS)", envelope,
             )  # fmt: skip
             return None
         return envelope
 
-    def dead(self, entry: Entry, error_class: str, reason: str) -> Outcome:
+    def dead(
+        self, entry: Entry, error_class: str, reason: str, envelope: Envelope | None = None
+    ) -> Outcome:
         """Write the entry to the dead-letter stream and acknowledge it (one MULTI)."""
         self.unbind()  # the log context may still name the previous entry
         dead_letter(
@@ -189,6 +206,17 @@ class EntryDelivery:
             deliveries=entry.deliveries,
             error_class=error_class,
         )
+        if HOOK.notify is not None:
+            event_type = envelope.type if envelope else self._event_type(entry.stream)
+            observe_outcome(
+                Kind.DEAD_LETTERED,
+                event_type=event_type or "unknown",
+                handler_id=self.handler_id,
+                transport=TRANSPORT_NAME,
+                envelope=envelope,
+                error_class=error_class,
+                reason=reason,
+            )
         return Outcome.DEAD
 
     def _failed(self, entry: Entry, envelope: Envelope, exc: Exception) -> Outcome:
@@ -204,7 +232,15 @@ class EntryDelivery:
             exc_info=exc,
         )
         if last:
-            return self.dead(entry, type(exc).__name__, str(exc) or repr(exc))
+            return self.dead(entry, type(exc).__name__, str(exc) or repr(exc), envelope)
+        observe_outcome(
+            Kind.RETRIED,
+            event_type=envelope.type,
+            handler_id=self.handler_id,
+            transport=TRANSPORT_NAME,
+            envelope=envelope,
+            error_class=type(exc).__name__,
+        )
         return Outcome.RETRY
 
     def _event_type(self, stream: str) -> str | None:
