@@ -43,10 +43,8 @@ from app.core.events import EventBus, EventType, Router
 from app.core.events.envelope import new_event_id, utc_timestamp
 from app.log import configure_logging
 from bench.timing import Runner, calibrate, markdown_table
-from transports import rq_dispatch
-from transports.rq_queue import RQTransport
-from transports.rq_settings import RQSettings
-from transports.rq_worker import BusSimpleWorker
+from transports import rq_queue
+from transports.rq_queue import BusSimpleWorker, RQSettings, RQTransport
 
 PAYLOAD = {
     "patient_id": "7278cd76-da89-40b5-be09-5be2e0806357",
@@ -249,7 +247,7 @@ def measure_processing(bench: Bench, rounds: int, jobs: int) -> dict[str, float]
     samples: dict[str, list[float]] = {name: [] for name in workers}
     order = list(workers)
     rng = random.Random(11)
-    with rq_dispatch.installed(bus):
+    with rq_queue.installed(bus):
         for _ in range(rounds):
             fill()
             rng.shuffle(order)

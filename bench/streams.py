@@ -33,10 +33,13 @@ from app.db import db
 from app.log import configure_logging
 from app.worker_scope import WorkerScope
 from bench.timing import markdown_table
-from transports.redis_streams import RedisStreamsTransport
-from transports.streams_keys import StreamKeys
-from transports.streams_settings import StreamsSettings
-from transports.streams_worker import StreamsWorker, select_subscriptions
+from transports.redis_streams import (
+    RedisStreamsTransport,
+    StreamKeys,
+    StreamsSettings,
+    StreamsWorker,
+    select_subscriptions,
+)
 
 TRANSPORT = "redis-streams"
 HANDLER = "bench.noop"

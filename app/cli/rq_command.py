@@ -36,7 +36,7 @@ def rq_command_command() -> None:
     from app.core.events.exceptions import ConfigurationError
 
     try:
-        from transports.rq_worker import rq_command
+        from transports.rq_queue import rq_command
     except ModuleNotFoundError as exc:
         raise click.ClickException(
             f"the RQ transport needs {exc.name!r}: pip install 'flask-eventbus[redis]'"

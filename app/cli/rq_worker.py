@@ -65,7 +65,7 @@ def rq_worker(
     from app.core.events.exceptions import ConfigurationError
 
     try:
-        from transports.rq_worker import build_worker, routed_handlers
+        from transports.rq_queue import build_worker, routed_handlers
     except ModuleNotFoundError as exc:
         raise click.ClickException(
             f"the RQ worker needs {exc.name!r}: pip install 'flask-eventbus[redis]'"

@@ -81,7 +81,7 @@ def worker(
     --stop-timeout seconds after the stop, or on a second SIGTERM/SIGINT (immediate exit).
     After a graceful stop on SIGINT the interrupt is passed on: Click reports "Aborted!".
     """
-    from transports.streams_worker import StreamsWorker, select_subscriptions
+    from transports.redis_streams import StreamsWorker, select_subscriptions
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if not select_subscriptions(app.extensions["eventbus"].bus.subscriptions(), handlers):

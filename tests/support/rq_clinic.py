@@ -1,7 +1,7 @@
 """One real ``rq worker`` process serving the clinic end-to-end suite (the ``rq`` profile).
 
 :func:`running_clinic_rq_worker` starts RQ's own ``rq worker`` CLI in a subprocess with the
-documented settings (``--job-class transports.rq_worker.BusJob``, the JSON serializer,
+documented settings (``--job-class transports.rq_queue.BusJob``, the JSON serializer,
 descriptions out of the logs, ``--with-scheduler``; long-running, not burst) and the worker
 class :class:`tests.support.rq_observed_worker.ObservedBusWorker` (``BusWorker`` plus a window
 on what handlers publish and send). Its app is built by ``create_app()`` from ``FLASK_*``
@@ -43,7 +43,7 @@ from tests.support.rq_workers import (
     delete_rq_keys,
     rq_worker_command,
 )
-from transports.rq_settings import RQSettings
+from transports.rq_queue import RQSettings
 
 __all__ = ["WORKER_SETTINGS", "ClinicRQWorker", "running_clinic_rq_worker"]
 

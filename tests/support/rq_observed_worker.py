@@ -32,8 +32,8 @@ from flask import Flask
 
 from app.core.events import current_event
 from app.core.events.bus import INPROCESS
-from transports import rq_dispatch
-from transports.rq_worker import BusWorker
+from transports import rq_queue
+from transports.rq_queue import BusWorker
 
 __all__ = ["OBSERVER_ID", "ObservedBusWorker", "events_key", "observe", "sent_key"]
 
@@ -89,7 +89,7 @@ class ObservedBusWorker(BusWorker):
 
     def work(self, *args: Any, **kwargs: Any) -> bool:
         """Build the app, observe it, then run RQ's work loop."""
-        runtime = rq_dispatch.runtime()
+        runtime = rq_queue.runtime()
         if runtime.app is not None:
             observe(runtime.app)
         return super().work(*args, **kwargs)

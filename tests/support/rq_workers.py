@@ -66,7 +66,7 @@ def rq_worker_command(
     queues: Sequence[str],
     *,
     burst: bool = True,
-    worker_class: str = "transports.rq_worker.BusWorker",
+    worker_class: str = "transports.rq_queue.BusWorker",
     extra: Sequence[str] = (),
 ) -> list[str]:
     """RQ's own ``rq worker`` command line with the settings the docs give for bus jobs."""
@@ -78,7 +78,7 @@ def rq_worker_command(
         "--worker-class",
         worker_class,
         "--job-class",
-        "transports.rq_worker.BusJob",
+        "transports.rq_queue.BusJob",
         "--serializer",
         "rq.serializers.JSONSerializer",
         "--disable-job-desc-logging",

@@ -3,7 +3,7 @@
 Two ways, both ending with "every event published so far was handled, including the events
 the handlers published":
 
-- :func:`background_worker`: a real :class:`~transports.streams_worker.StreamsWorker`
+- :func:`background_worker`: a real :class:`~transports.redis_streams.StreamsWorker`
   consuming in background threads for the whole test (as ``flask events worker`` does);
   ``settle()`` polls the groups until they are idle (:func:`streams_idle`).
 - :func:`drain_outbox_and_streams`: the outbox relay (``EVENTBUS_OUTBOX_RELAY="none"``) and
@@ -26,8 +26,7 @@ from flask import Flask
 
 from app.core.outbox import EXTENSION as OUTBOX_EXTENSION
 from app.core.outbox import OutboxRelay
-from transports.streams_keys import StreamKeys
-from transports.streams_worker import StreamsWorker, running_worker
+from transports.redis_streams import StreamKeys, StreamsWorker, running_worker
 
 __all__ = [
     "SETTLE_TIMEOUT_S",

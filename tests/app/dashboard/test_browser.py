@@ -54,7 +54,7 @@ def streams_clinic(
 
 
 def _burst(app: Flask) -> None:
-    from transports.streams_worker import StreamsWorker
+    from transports.redis_streams import StreamsWorker
 
     worker = StreamsWorker.from_app(app, (TIMELINE,), consumer_name="browser-test")
     try:

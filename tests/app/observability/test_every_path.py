@@ -101,7 +101,7 @@ def test_streams_worker(
     monkeypatch: pytest.MonkeyPatch,
     real_redis: RedisServer,
 ) -> None:
-    from transports.streams_worker import StreamsWorker
+    from transports.redis_streams import StreamsWorker
 
     app = make_clinic(
         EVENTBUS_ROUTES={"patient_timeline.*": "redis-streams"},
@@ -133,7 +133,7 @@ def test_rq_worker(
     recorded: list[Observation],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from transports.rq_worker import build_worker
+    from transports.rq_queue import build_worker
 
     app = make_clinic(EVENTBUS_ROUTES={"patient_timeline.*": "rq"}, EVENTBUS_MAX_DELIVERIES=2)
     assert app.test_client().post("/patients", json=PATIENT).status_code == 201

@@ -28,7 +28,7 @@ from tests.app.outbox.support import (
 )
 from tests.support.postgres import postgres_database
 from tests.support.redis_server import RedisServer, delete_prefix, start_redis_server
-from transports.streams_worker import drain
+from transports.redis_streams import drain
 
 pytestmark = pytest.mark.redis
 

@@ -1,0 +1,95 @@
+"""Builders shared by the Redis Streams tests: settings, a bus on the transport, a drain."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from app.core.events import EventBus, Router
+from app.core.events.envelope import Envelope, new_event_id
+from app.core.events.subscriptions import Subscription
+from transports.redis_streams import (
+    RedisStreamsTransport,
+    StreamKeys,
+    StreamsSettings,
+    StreamsWorker,
+    select_subscriptions,
+)
+
+TRANSPORT = "redis-streams"
+
+
+def bounded_client(url: str) -> Any:
+    """A client for test code: every connect and reply is waited for at most a bounded time."""
+    return redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=10)
+
+
+def fast_settings(
+    prefix: str, url: str = "redis://127.0.0.1:6379/0", **overrides: Any
+) -> StreamsSettings:
+    """Settings with short timings so tests stay fast."""
+    values: dict[str, Any] = {
+        "redis_url": url,
+        "keys": StreamKeys(prefix),
+        "max_deliveries": 3,
+        "claim_idle_ms": 1_000,
+        "block_ms": 100,
+        "batch_size": 50,
+        "backoff_ms": 5,
+        "maintenance_interval_ms": 500,
+        "consumer_expiry_ms": 1_000,
+    }
+    values.update(overrides)
+    return StreamsSettings(**values)
+
+
+@dataclass
+class StreamsRig:
+    """A bus routed to a Redis Streams transport over ``client``, and ways to consume."""
+
+    bus: EventBus
+    transport: RedisStreamsTransport
+    client: Any
+    settings: StreamsSettings
+
+    def worker(self, name: str = "drain", **options: Any) -> StreamsWorker:
+        subs = select_subscriptions(self.bus.subscriptions(), options.pop("patterns", ()))
+        return StreamsWorker(
+            self.bus, self.settings, subs, consumer_name=name, client=self.client, **options
+        )
+
+    def drain(self, name: str = "drain") -> None:
+        """Run a burst worker until everything published so far is handled or dead."""
+        if not select_subscriptions(self.bus.subscriptions()):
+            return
+        self.worker(name).run(burst=True)
+
+
+def make_rig(client: Any, settings: StreamsSettings) -> StreamsRig:
+    bus = EventBus()
+    transport = RedisStreamsTransport(client, settings)
+    bus.configure(
+        router=Router(TRANSPORT, {}, {"inprocess", TRANSPORT}),
+        transports={TRANSPORT: transport},
+        raise_handler_errors=False,
+    )
+    return StreamsRig(bus, transport, client, settings)
+
+
+def envelope(event_type: str = "patient.created", **payload: Any) -> Envelope:
+    return Envelope(
+        id=new_event_id(),
+        type=event_type,
+        payload=payload or {"patient_id": "p1"},
+        correlation_id=new_event_id(),
+    )
+
+
+def subscription(handler_id: str, pattern: str = "patient.created") -> Subscription:
+    return Subscription(handler_id, pattern, lambda payload: None, TRANSPORT)
+
+
+Factory = Callable[[str], StreamsRig]

@@ -1,0 +1,261 @@
+"""One stream entry, one handler: decide, deliver, and say what to do with the entry.
+
+``EntryDelivery.handle`` returns ``ACK`` (the handler returned: acknowledge, in a batch),
+``RETRY`` (it raised and has deliveries left: leave it pending, retry after a backoff) or
+``DEAD`` (already written to the dead-letter stream and acknowledged, atomically). In order:
+
+1. A deleted body (trimmed, XDEL'd) or a malformed entry (missing fields, bad JSON, not
+   UTF-8) is dead-lettered at once with the reason; so is an entry whose ``type`` is not
+   the event type of the stream it was found on.
+2. The delivery count is checked BEFORE the handler runs: past ``EVENTBUS_MAX_DELIVERIES``
+   the entry is dead-lettered without running it (the handler was started that many times
+   and never returned: it killed its worker, or hung until claimed).
+3. The handler runs through ``bus.deliver(handler_id, envelope)`` (current event and
+   correlation id bound), inside ``context()`` when given (the worker passes the Flask app
+   context), with ``correlation_id``, ``event_id`` and ``handler_id`` bound in structlog's
+   context variables for the handler's own logs (``handler_id`` once per consumer thread).
+   An unknown handler or event name is dead-lettered at once; any other exception is
+   retried, or dead-lettered with its class and message on the last delivery.
+
+Thread safety: one instance per consumer thread.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, NamedTuple
+
+from structlog.contextvars import bind_contextvars, unbind_contextvars
+
+from app.core.events.bus import EventBus
+from app.core.events.envelope import Envelope
+from app.core.events.exceptions import (
+    MalformedEnvelopeError,
+    UnknownEventError,
+    UnknownHandlerError,
+)
+from app.core.events.instrumentation import HOOK, Kind
+from app.core.events.observed import call_observed, observe_outcome
+from app.log import get_logger
+
+from .dead_letters import TRANSPORT_NAME, dead_letter
+from .entries import decode_entry
+from .settings import StreamsSettings
+
+__all__ = ["Entry", "EntryDelivery", "Outcome"]
+
+ContextFactory = Callable[[], AbstractContextManager[Any]]
+
+
+class Outcome(enum.Enum):
+    """What the consumer does with an entry after :meth:`EntryDelivery.handle`."""
+
+    ACK = "ack"
+    RETRY = "retry"
+    DEAD = "dead"
+
+
+class Entry(NamedTuple):
+    """One stream entry as read: where from, its id, its raw fields, its delivery count."""
+
+    stream: str
+    entry_id: bytes
+    fields: Mapping[Any, Any]
+    deliveries: int
+
+
+class EntryDelivery:
+    """Handles entries of one handler's group for one consumer."""
+
+    def __init__(
+        self,
+        bus: EventBus,
+        client: Any,
+        settings: StreamsSettings,
+        handler_id: str,
+        consumer: str,
+        *,
+        context: ContextFactory | None = None,
+        after_delivery: Callable[[], None] | None = None,
+    ) -> None:
+        self.bus = bus
+        self.client = client
+        self.settings = settings
+        self.handler_id = handler_id
+        self.consumer = consumer
+        self.context = context
+        self.after_delivery = after_delivery
+        self._in_batch = False
+        self._event_types: dict[str, str | None] = {}
+        self._deliver = bus.deliver
+        self._max_deliveries = settings.max_deliveries
+        self._log: Any = get_logger("eventbus.streams")
+
+    def handle(self, entry: Entry) -> Outcome:
+        """Deliver one entry (see the module docstring); ``entry.deliveries`` counts this one."""
+        envelope = self._admit(entry)
+        if envelope is None:
+            return Outcome.DEAD
+        # Bound until the next entry overwrites them; the consumer unbinds them when idle.
+        bind_contextvars(correlation_id=envelope.correlation_id, event_id=envelope.id)
+        try:
+            if self._in_batch or self.context is None:
+                try:
+                    self._call(envelope)
+                finally:
+                    if self.after_delivery is not None:
+                        self.after_delivery()
+            else:
+                with self.context():
+                    self._call(envelope)
+        except (UnknownHandlerError, UnknownEventError) as exc:
+            return self.dead(entry, type(exc).__name__, str(exc), envelope)
+        except Exception as exc:
+            return self._failed(entry, envelope, exc)
+        return Outcome.ACK
+
+    def _call(self, envelope: Envelope) -> None:
+        """The handler call, under the instrumentation hook when something observes."""
+        if HOOK.notify is None and HOOK.tracing is None:
+            self._deliver(self.handler_id, envelope)
+            return
+        call_observed(
+            lambda: self._deliver(self.handler_id, envelope),
+            event_type=envelope.type,
+            handler_id=self.handler_id,
+            transport=TRANSPORT_NAME,
+            envelope=envelope,
+        )
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Deliver a batch inside one context (``after_delivery`` still runs per entry)."""
+        if self.context is None or self.after_delivery is None or self._in_batch:
+            yield
+            return
+        with self.context():
+            self._in_batch = True
+            try:
+                yield
+            finally:
+                self._in_batch = False
+
+    def bind_handler(self) -> None:
+        """Bind ``handler_id`` in this thread's log context (once, when its consumer starts)."""
+        bind_contextvars(handler_id=self.handler_id)
+
+    @staticmethod
+    def unbind_handler() -> None:
+        """Remove ``handler_id`` from this thread's log context (when its consumer stops)."""
+        unbind_contextvars("handler_id", "correlation_id", "event_id")
+
+    @staticmethod
+    def unbind() -> None:
+        """Remove the per-entry log context (between batches)."""
+        unbind_contextvars("correlation_id", "event_id")
+
+    def _admit(self, entry: Entry) -> Envelope | None:
+        """The entry's envelope if its handler may run now; else dead-letter it, ``None``."""
+        if not entry.fields:
+            self.dead(
+                entry, "EntryDeleted",
+                "the entry's body was deleted (trimmed or XDEL) before it was handled",
+            )  # fmt: skip
+            return None
+        try:
+            envelope = decode_entry(entry.fields)
+        except MalformedEnvelopeError as exc:
+            self.dead(entry, "MalformedEnvelopeError", str(exc))
+            return None
+        expected = self._event_type(entry.stream)
+        if expected is not None and envelope.type != expected:
+            self.dead(
+                entry, "UnroutableEntry",
+                f"an entry of type {envelope.type!r} on the stream of {expected!r}",
+            )  # fmt: skip
+            return None
+        if entry.deliveries > self._max_deliveries:
+            started = entry.deliveries - 1
+            self.dead(
+                entry._replace(deliveries=started), "DeliveryLimitExceeded",
+                f"the handler was started {started} times and never returned "
+                "(its worker died, or it ran past EVENTBUS_CLAIM_IDLE_MS)", envelope,
+            )  # fmt: skip
+            return None
+        return envelope
+
+    def dead(
+        self, entry: Entry, error_class: str, reason: str, envelope: Envelope | None = None
+    ) -> Outcome:
+        """Write the entry to the dead-letter stream and acknowledge it (one MULTI)."""
+        self.unbind()  # the log context may still name the previous entry
+        dead_letter(
+            self.client,
+            self.settings.keys,
+            stream=entry.stream,
+            group=self.handler_id,
+            entry_id=entry.entry_id,
+            fields=entry.fields,
+            deliveries=entry.deliveries,
+            error_class=error_class,
+            reason=reason,
+            consumer=self.consumer,
+        )
+        self._log.warning(
+            "entry.dead_lettered",
+            handler_id=self.handler_id,
+            stream=entry.stream,
+            entry_id=_text(entry.entry_id),
+            deliveries=entry.deliveries,
+            error_class=error_class,
+        )
+        if HOOK.notify is not None:
+            event_type = envelope.type if envelope else self._event_type(entry.stream)
+            observe_outcome(
+                Kind.DEAD_LETTERED,
+                event_type=event_type or "unknown",
+                handler_id=self.handler_id,
+                transport=TRANSPORT_NAME,
+                envelope=envelope,
+                error_class=error_class,
+                reason=reason,
+            )
+        return Outcome.DEAD
+
+    def _failed(self, entry: Entry, envelope: Envelope, exc: Exception) -> Outcome:
+        last = entry.deliveries >= self.settings.max_deliveries
+        self._log.error(
+            "handler.failed",
+            handler_id=self.handler_id,
+            event_id=envelope.id,
+            event_type=envelope.type,
+            correlation_id=envelope.correlation_id,
+            deliveries=entry.deliveries,
+            retry_in_s=None if last else self.settings.retry_delay_s(entry.deliveries),
+            exc_info=exc,
+        )
+        if last:
+            return self.dead(entry, type(exc).__name__, str(exc) or repr(exc), envelope)
+        observe_outcome(
+            Kind.RETRIED,
+            event_type=envelope.type,
+            handler_id=self.handler_id,
+            transport=TRANSPORT_NAME,
+            envelope=envelope,
+            error_class=type(exc).__name__,
+        )
+        return Outcome.RETRY
+
+    def _event_type(self, stream: str) -> str | None:
+        try:
+            return self._event_types[stream]
+        except KeyError:
+            found = self.settings.keys.event_type_of(stream)
+            self._event_types[stream] = found
+            return found
+
+
+def _text(value: Any) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)

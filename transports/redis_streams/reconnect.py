@@ -1,0 +1,98 @@
+"""How a consumer loop meets Redis errors: back off and retry, recreate a lost group, or give up.
+
+:class:`RedisErrors` counts consecutive failures of one consumer loop, or of the worker's
+start (``succeeded`` resets the count). Each failure backs off 0.1 s doubling to 5 s, with
+jitter, waiting on the stop event so a stop is never delayed by it; a missing group
+(``NOGROUP``: Redis lost its data) is reported at once the first time, so it can be recreated
+without waiting. A daemon worker retries for as long as it runs; a burst run raises
+:class:`TransportError` (the password in the URL masked) once ``give_up_after``
+consecutive attempts failed, so it always ends.
+
+Thread safety: one instance per consumer thread.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from app.core.events.exceptions import TransportError
+
+from .settings import mask_url
+
+__all__ = ["BURST_RECONNECT_ATTEMPTS", "MAX_BACKOFF_S", "RedisErrors", "is_missing_group"]
+
+BURST_RECONNECT_ATTEMPTS = 8
+"""Consecutive failed attempts after which a burst consumer gives up (about 6-11 s of backoff)."""
+MAX_BACKOFF_S = 5.0
+
+
+def is_missing_group(exc: Exception) -> bool:
+    """Whether a Redis error says the consumer group (or its stream) is gone."""
+    text = str(exc)
+    return isinstance(exc, ResponseError) and ("NOGROUP" in text or "no such key" in text.lower())
+
+
+class RedisErrors:
+    """Consecutive Redis failures of one loop, and what to do about the next one."""
+
+    def __init__(
+        self, log: Any, *, subject: str, redis_url: str, give_up_after: int | None, **context: Any
+    ) -> None:
+        self.failures = 0
+        self._log = log
+        self._subject = subject
+        self._redis_url = redis_url
+        self._give_up_after = give_up_after
+        self._context = context
+
+    def succeeded(self) -> None:
+        """A round trip worked: the next failure starts the backoff again."""
+        self.failures = 0
+
+    def failed(self, exc: Exception, stop: threading.Event) -> None:
+        """Count ``exc``; raise :class:`TransportError` when giving up, else back off.
+
+        The first of consecutive "group missing" errors returns at once (recreate it now).
+        """
+        self.failures += 1
+        if self._give_up_after is not None and self.failures >= self._give_up_after:
+            raise self._gave_up(exc) from exc
+        if self.failures == 1 and is_missing_group(exc):
+            return
+        delay = min(MAX_BACKOFF_S, 0.1 * 2 ** (self.failures - 1)) * (0.5 + random.random() / 2)
+        self._log.warning(
+            "redis.error" if isinstance(exc, ResponseError) else "redis.unavailable",
+            **self._context,
+            error=f"{type(exc).__name__}: {exc}"[:300],
+            retry_in_s=round(delay, 3),
+        )
+        stop.wait(delay)
+
+    def retry(self, operation: Callable[[], object], stop: threading.Event) -> bool:
+        """Call ``operation`` until it works (``True``) or ``stop`` is set (``False``).
+
+        Connection errors and timeouts count as failures (:meth:`failed`); others propagate.
+        """
+        while not stop.is_set():
+            try:
+                operation()
+            except (RedisConnectionError, RedisTimeoutError) as exc:
+                self.failed(exc, stop)
+            else:
+                return True
+        return False
+
+    def _gave_up(self, exc: Exception) -> TransportError:
+        error = f"{type(exc).__name__}: {str(exc)[:300]}"
+        self._log.error("redis.gave_up", **self._context, attempts=self.failures, error=error)
+        return TransportError(
+            f"burst worker gave up on {self._subject}: Redis at {mask_url(self._redis_url)} "
+            f"still failing after {self.failures} attempts ({error})"
+        )

@@ -1,0 +1,146 @@
+"""The Redis Streams transport's settings, read once from app config, and its Redis clients.
+
+``StreamsSettings.from_config`` validates every key it reads and reports all problems at once
+(:class:`ConfigurationError`). ``connect`` builds a redis-py client for one role:
+
+- ``"publisher"``: retries a command twice on a connection error only (a refused or reset
+  connection), never on a timeout, so a publish is not silently written twice because a reply
+  was slow; then the caller gets the error.
+- ``"worker"``: no retries inside redis-py: the consumer loop sees every error, reconnects
+  with its own backoff and re-reads its pending entries (a batch whose reply was lost would
+  otherwise sit unseen in its pending list).
+- ``"admin"``: operator commands; one retry.
+
+Passwords never appear in logs: use :func:`mask_url` for any URL that is logged or printed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import redis
+from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.retry import Retry
+
+from app.core.events.exceptions import ConfigurationError
+
+from .keys import StreamKeys
+
+__all__ = ["Role", "StreamsSettings", "connect", "mask_url"]
+
+Role = Literal["publisher", "worker", "admin"]
+_POSITIVE = (
+    "EVENTBUS_MAX_DELIVERIES",
+    "EVENTBUS_CLAIM_IDLE_MS",
+    "EVENTBUS_BLOCK_MS",
+    "EVENTBUS_BATCH_SIZE",
+    "EVENTBUS_RETRY_BACKOFF_MS",
+    "EVENTBUS_MAINTENANCE_INTERVAL_MS",
+    "EVENTBUS_CONSUMER_EXPIRY_MS",
+)
+_OPTIONAL = ("EVENTBUS_STREAM_MAXLEN", "EVENTBUS_STREAM_MAX_AGE_MS")
+_PASSWORD = re.compile(r"(?<=://)([^:@/]*):([^@/]*)@")
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (``redis://user:***@host:6379/0``)."""
+    return _PASSWORD.sub(lambda m: f"{m.group(1)}:***@", url)
+
+
+@dataclass(frozen=True)
+class StreamsSettings:
+    """Everything the transport and its worker read from config. Immutable."""
+
+    redis_url: str
+    keys: StreamKeys
+    max_deliveries: int = 5
+    maxlen: int | None = 100_000
+    max_age_ms: int | None = None
+    claim_idle_ms: int = 60_000
+    block_ms: int = 2_000
+    batch_size: int = 100
+    backoff_ms: int = 1_000
+    maintenance_interval_ms: int = 30_000
+    consumer_expiry_ms: int = 3_600_000
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> StreamsSettings:
+        """Read and check the ``EVENTBUS_*`` keys; :class:`ConfigurationError` lists problems."""
+        problems = [
+            f"{key} must be a positive integer, got {config.get(key)!r}"
+            for key in _POSITIVE
+            if not _positive(config.get(key))
+        ]
+        problems += [
+            f"{key} must be a positive integer or None, got {config.get(key)!r}"
+            for key in _OPTIONAL
+            if config.get(key) not in (None, 0) and not _positive(config.get(key))
+        ]
+        url = str(config.get("EVENTBUS_REDIS_URL") or "")
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            problems.append(f"EVENTBUS_REDIS_URL must be a redis:// URL, got {mask_url(url)!r}")
+        prefix = str(config.get("EVENTBUS_KEY_PREFIX") or "").strip()
+        if not prefix:
+            problems.append("EVENTBUS_KEY_PREFIX must not be empty")
+        if problems:
+            raise ConfigurationError(
+                "invalid Redis Streams settings:\n  - " + "\n  - ".join(problems)
+            )
+        return cls(
+            redis_url=url,
+            keys=StreamKeys(prefix),
+            max_deliveries=int(config["EVENTBUS_MAX_DELIVERIES"]),
+            maxlen=int(config.get("EVENTBUS_STREAM_MAXLEN") or 0) or None,
+            max_age_ms=int(config.get("EVENTBUS_STREAM_MAX_AGE_MS") or 0) or None,
+            claim_idle_ms=int(config["EVENTBUS_CLAIM_IDLE_MS"]),
+            block_ms=int(config["EVENTBUS_BLOCK_MS"]),
+            batch_size=int(config["EVENTBUS_BATCH_SIZE"]),
+            backoff_ms=int(config["EVENTBUS_RETRY_BACKOFF_MS"]),
+            maintenance_interval_ms=int(config["EVENTBUS_MAINTENANCE_INTERVAL_MS"]),
+            consumer_expiry_ms=int(config["EVENTBUS_CONSUMER_EXPIRY_MS"]),
+        )
+
+    @property
+    def claim_interval_s(self) -> float:
+        """How often a consumer looks for idle entries to claim: idle/2, within 50 ms..5 s."""
+        return min(5.0, max(0.05, self.claim_idle_ms / 2000))
+
+    def retry_delay_s(self, deliveries: int) -> float:
+        """The wait before delivery ``deliveries + 1``: the base doubled per delivery.
+
+        Capped at half the claim idle time, so an entry waiting for its retry is never taken
+        for the entry of a dead consumer and claimed by another one.
+        """
+        delay_ms = self.backoff_ms * 2 ** max(0, min(deliveries - 1, 30))
+        return float(min(delay_ms, self.claim_idle_ms / 2)) / 1000
+
+
+def connect(url: str, role: Role, *, client_name: str | None = None, block_ms: int = 0) -> Any:
+    """A redis-py client for ``role`` (see the module docstring); lazy: it connects on use."""
+    if role == "publisher":
+        retry = Retry(ExponentialBackoff(cap=0.2, base=0.02), 2, (RedisConnectionError,))
+    elif role == "worker":
+        retry = Retry(NoBackoff(), 0)
+    else:
+        retry = Retry(ExponentialBackoff(cap=0.5, base=0.05), 1, (RedisConnectionError,))
+    return redis.Redis.from_url(
+        url,
+        socket_timeout=block_ms / 1000 + 10,
+        socket_connect_timeout=5,
+        socket_keepalive=True,
+        retry=retry,
+        client_name=_safe_name(client_name),
+        health_check_interval=30 if role != "worker" else 0,
+    )
+
+
+def _positive(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _safe_name(name: str | None) -> str | None:
+    return None if name is None else re.sub(r"[^!-~]", "_", name)[:200]
