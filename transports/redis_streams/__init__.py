@@ -11,10 +11,9 @@ pending entries), ``dead_letters``, ``retention``, ``stats``, ``entries`` (entry
 
 from __future__ import annotations
 
+from ..redis_common import connect, id_ms, mask_url, next_id
 from .claim import (
     autoclaim,
-    id_ms,
-    next_id,
     own_pending,
     parse_autoclaim,
     raw_autoclaim_client,
@@ -24,9 +23,10 @@ from .consumer import GroupConsumer
 from .dead_letters import TRANSPORT_NAME, StreamsDeadLetterStore
 from .delivery import EntryDelivery
 from .entries import decode_entry
+from .groups import ensure_group
 from .keys import StreamKeys, event_types_for
 from .retention import delete_idle_consumers, safe_trim_id, trim_stream
-from .settings import StreamsSettings, connect, mask_url
+from .settings import StreamsSettings
 from .transport import RedisStreamsTransport, dead_letter_store, from_config, stats
 from .worker import (
     DEFAULT_STOP_TIMEOUT_S,
@@ -58,6 +58,7 @@ __all__ = [
     "decode_entry",
     "delete_idle_consumers",
     "drain",
+    "ensure_group",
     "event_types_for",
     "from_config",
     "id_ms",

@@ -17,13 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ..redis_common import parse_id
+
 __all__ = ["BurstBacklog"]
-
-
-def _id_key(entry_id: bytes | str) -> tuple[int, int]:
-    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-    ms, _, seq = text.partition("-")
-    return int(ms), int(seq or 0)
 
 
 class BurstBacklog:
@@ -46,7 +42,7 @@ class BurstBacklog:
             pipe.xrevrange(stream, count=1)
         replies = pipe.execute()
         self._ends = {
-            stream: _id_key(rows[0][0])
+            stream: parse_id(rows[0][0])
             for stream, rows in zip(self.streams, replies, strict=True)
             if rows
         }
@@ -63,7 +59,7 @@ class BurstBacklog:
     def holds(self, stream: str, entry_id: bytes | str) -> bool:
         """Whether ``entry_id`` was in ``stream`` when the run started (claims use this)."""
         end = (self._ends or {}).get(stream)
-        return end is not None and _id_key(entry_id) <= end
+        return end is not None and parse_id(entry_id) <= end
 
     def update(self, reply: Any, names: Mapping[bytes, str]) -> None:
         """Close the streams this read reached the end of, or found nothing new on."""
@@ -75,5 +71,5 @@ class BurstBacklog:
         ends = self._ends or {}
         for stream in list(self._open):
             last = reached.get(stream)
-            if last is None or _id_key(last) >= ends[stream]:
+            if last is None or parse_id(last) >= ends[stream]:
                 del self._open[stream]

@@ -24,8 +24,6 @@ from typing import Any, Literal
 __all__ = [
     "Reacquired",
     "autoclaim",
-    "id_ms",
-    "next_id",
     "own_pending",
     "parse_autoclaim",
     "raw_autoclaim_client",
@@ -47,19 +45,6 @@ class Reacquired:
     state: Literal["claimed", "deleted", "gone"]
     fields: dict[Any, Any] = field(default_factory=dict)
     deliveries: int = 0
-
-
-def id_ms(entry_id: bytes | str) -> int:
-    """The millisecond timestamp part of a stream id."""
-    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-    return int(text.split("-", 1)[0])
-
-
-def next_id(entry_id: bytes | str) -> str:
-    """The smallest id after ``entry_id`` (``XTRIM MINID`` keeps ids >= it)."""
-    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-    ms, _, seq = text.partition("-")
-    return f"{ms}-{int(seq or 0) + 1}"
 
 
 def raw_autoclaim_client(client: Any) -> Any:

@@ -39,8 +39,8 @@ from app.log import get_logger
 
 from .backlog import BurstBacklog
 from .claim import autoclaim, own_pending, reacquire
-from .dead_letters import ensure_group
 from .delivery import Entry, EntryDelivery, Outcome
+from .groups import ensure_group
 from .reconnect import BURST_RECONNECT_ATTEMPTS, RedisErrors, is_missing_group
 
 __all__ = ["BURST_RECONNECT_ATTEMPTS", "GroupConsumer"]

@@ -14,57 +14,26 @@ deletes the dead letter in the same ``MULTI``. Thread safety: as redis-py's clie
 
 from __future__ import annotations
 
-import functools
-import re
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ParamSpec, TypeVar
-
-from redis.exceptions import RedisError, ResponseError
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from app.core.events.dead_letters import DeadLetter
 from app.core.events.envelope import Envelope, utc_timestamp
-from app.core.events.exceptions import MalformedEnvelopeError, TransportError
+from app.core.events.exceptions import MalformedEnvelopeError
 
+from ..redis_common import is_stream_id, redis_errors_as_transport_errors, text
+from .groups import ensure_group
 from .keys import StreamKeys
 
 __all__ = [
     "TRANSPORT_NAME",
     "StreamsDeadLetterStore",
     "dead_letter",
-    "ensure_group",
-    "redis_errors_as_transport_errors",
 ]
 
 TRANSPORT_NAME = "redis-streams"
 _EVENT = "event."
 _MAX_REASON = 1000
-_STREAM_ID = re.compile(r"\d{1,20}-\d{1,20}")
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-
-
-def redis_errors_as_transport_errors(method: Callable[_P, _R]) -> Callable[_P, _R]:
-    """Let an operator command see :class:`TransportError` (chained), never a redis error."""
-
-    @functools.wraps(method)
-    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        try:
-            return method(*args, **kwargs)
-        except RedisError as exc:
-            raise TransportError(f"Redis Streams: {type(exc).__name__}: {exc}") from exc
-
-    return wrapper
-
-
-def ensure_group(client: Any, stream: str, group: str) -> bool:
-    """Create ``group`` on ``stream`` at ``0`` (MKSTREAM); ``False`` if it already existed."""
-    try:
-        client.xgroup_create(stream, group, id="0", mkstream=True)
-    except ResponseError as exc:
-        if "BUSYGROUP" not in str(exc):
-            raise
-        return False
-    return True
 
 
 def dead_letter(
@@ -92,7 +61,7 @@ def dead_letter(
         "consumer": consumer,
     }
     for name, value in fields.items():
-        key = name.decode(errors="replace") if isinstance(name, bytes) else str(name)
+        key = text(name)
         record[_EVENT + key] = value
     pipe = client.pipeline(transaction=True)
     pipe.xadd(keys.dead_letters, record)
@@ -118,7 +87,7 @@ class StreamsDeadLetterStore:
     @redis_errors_as_transport_errors
     def get(self, dead_letter_id: str) -> DeadLetter:
         """One dead letter; ``KeyError`` if unknown (or not a stream id at all)."""
-        if not _STREAM_ID.fullmatch(dead_letter_id):
+        if not is_stream_id(dead_letter_id):
             raise KeyError(dead_letter_id)
         rows = self._client.xrange(self._keys.dead_letters, dead_letter_id, dead_letter_id)
         if not rows:
@@ -149,7 +118,7 @@ class StreamsDeadLetterStore:
             pipe.delete(self._keys.dead_letters)
             count, _ = pipe.execute()
             return int(count)
-        if not _STREAM_ID.fullmatch(dead_letter_id):
+        if not is_stream_id(dead_letter_id):
             return 0
         return int(self._client.xdel(self._keys.dead_letters, dead_letter_id))
 
@@ -167,9 +136,9 @@ class StreamsDeadLetterStore:
         while seen < scan_limit:
             rows = self._client.xrange(self._keys.dead_letters, start, "+", count=1000)
             for entry_id, fields in rows:
-                handler = _text(fields.get(b"handler", b"?"))
+                handler = text(fields.get(b"handler", b"?"))
                 counts[handler] = counts.get(handler, 0) + 1
-                start = "(" + _text(entry_id)
+                start = "(" + text(entry_id)
             seen += len(rows)
             if len(rows) < 1000:
                 break
@@ -177,14 +146,14 @@ class StreamsDeadLetterStore:
 
 
 def _dead_letter(entry_id: bytes, fields: Mapping[bytes, bytes]) -> DeadLetter:
-    meta = {_text(k): _text(v) for k, v in fields.items() if not k.startswith(b"event.")}
+    meta = {text(k): text(v) for k, v in fields.items() if not k.startswith(b"event.")}
     original = {k[len(_EVENT) :]: v for k, v in fields.items() if k.startswith(b"event.")}
     try:
         envelope: Envelope | None = Envelope.from_fields(original)
     except MalformedEnvelopeError:
         envelope = None
     return DeadLetter(
-        id=_text(entry_id),
+        id=text(entry_id),
         transport=TRANSPORT_NAME,
         handler_id=meta.get("handler", "?"),
         reason=meta.get("reason", ""),
@@ -192,9 +161,5 @@ def _dead_letter(entry_id: bytes, fields: Mapping[bytes, bytes]) -> DeadLetter:
         deliveries=int(meta.get("deliveries") or 0),
         dead_at=meta.get("dead_at", ""),
         envelope=envelope,
-        raw={_text(k): _text(v) for k, v in original.items()},
+        raw={text(k): text(v) for k, v in original.items()},
     )
-
-
-def _text(value: Any) -> str:
-    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)

@@ -40,6 +40,7 @@ from app.core.events.instrumentation import HOOK, Kind
 from app.core.events.observed import call_observed, observe_outcome
 from app.log import get_logger
 
+from ..redis_common import text
 from .dead_letters import TRANSPORT_NAME, dead_letter
 from .entries import decode_entry
 from .settings import StreamsSettings
@@ -207,7 +208,7 @@ class EntryDelivery:
             "entry.dead_lettered",
             handler_id=self.handler_id,
             stream=entry.stream,
-            entry_id=_text(entry.entry_id),
+            entry_id=text(entry.entry_id),
             deliveries=entry.deliveries,
             error_class=error_class,
         )
@@ -255,7 +256,3 @@ class EntryDelivery:
             found = self.settings.keys.event_type_of(stream)
             self._event_types[stream] = found
             return found
-
-
-def _text(value: Any) -> str:
-    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)

@@ -24,7 +24,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.core.events.exceptions import TransportError
 
-from .settings import mask_url
+from ..redis_common import mask_url
 
 __all__ = ["BURST_RECONNECT_ATTEMPTS", "MAX_BACKOFF_S", "RedisErrors", "is_missing_group"]
 

@@ -31,7 +31,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from app.log import get_logger
 
-from .claim import next_id
+from ..redis_common import next_id, parse_id, text
 from .keys import StreamKeys
 from .settings import StreamsSettings
 
@@ -45,25 +45,16 @@ return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
 """
 
 
-def _key(entry_id: str) -> tuple[int, int]:
-    ms, _, seq = entry_id.partition("-")
-    return int(ms), int(seq or 0)
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 def safe_trim_id(client: Any, stream: str) -> str | None:
     """The smallest id any group of ``stream`` still needs; ``None`` if it has no group."""
     bounds = []
     for group in client.xinfo_groups(stream):
         oldest = client.xpending(stream, group["name"])["min"] if int(group["pending"]) else None
         if oldest is not None:
-            bounds.append(_text(oldest))
+            bounds.append(text(oldest))
         else:  # nothing pending (or all acknowledged since XINFO): up to last-delivered is done
-            bounds.append(next_id(_text(group["last-delivered-id"])))
-    return min(bounds, key=_key) if bounds else None
+            bounds.append(next_id(text(group["last-delivered-id"])))
+    return min(bounds, key=parse_id) if bounds else None
 
 
 def trim_stream(
@@ -84,7 +75,7 @@ def trim_stream(
         safe = f"{now_ms + 1}-0"
     removed = 0
     if max_age_ms:
-        cutoff = min(safe, f"{max(0, now_ms - max_age_ms)}-0", key=_key)
+        cutoff = min(safe, f"{max(0, now_ms - max_age_ms)}-0", key=parse_id)
         removed += int(client.xtrim(stream, minid=cutoff, approximate=True))
     if maxlen:
         excess = int(client.xlen(stream)) - maxlen
@@ -106,7 +97,7 @@ def delete_idle_consumers(
     except ResponseError:
         return []
     for row in consumers:
-        name = _text(row["name"])
+        name = text(row["name"])
         if name in keep or int(row["pending"]) or int(row["idle"]) < expiry_ms:
             continue
         if int(script(keys=[stream], args=[group, name])) >= 0:

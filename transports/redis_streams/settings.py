@@ -1,38 +1,22 @@
-"""The Redis Streams transport's settings, read once from app config, and its Redis clients.
+"""The Redis Streams transport's settings, read once from app config.
 
 ``StreamsSettings.from_config`` validates every key it reads and reports all problems at once
-(:class:`ConfigurationError`). ``connect`` builds a redis-py client for one role:
-
-- ``"publisher"``: retries a command twice on a connection error only (a refused or reset
-  connection), never on a timeout, so a publish is not silently written twice because a reply
-  was slow; then the caller gets the error.
-- ``"worker"``: no retries inside redis-py: the consumer loop sees every error, reconnects
-  with its own backoff and re-reads its pending entries (a batch whose reply was lost would
-  otherwise sit unseen in its pending list).
-- ``"admin"``: operator commands; one retry.
-
-Passwords never appear in logs: use :func:`mask_url` for any URL that is logged or printed.
+(:class:`ConfigurationError`). Its clients come from ``redis_common.connect``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import redis
-from redis.backoff import ExponentialBackoff, NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.retry import Retry
+from typing import Any
 
 from app.core.events.exceptions import ConfigurationError
 
+from ..redis_common import mask_url
 from .keys import StreamKeys
 
-__all__ = ["Role", "StreamsSettings", "connect", "mask_url"]
+__all__ = ["StreamsSettings"]
 
-Role = Literal["publisher", "worker", "admin"]
 _POSITIVE = (
     "EVENTBUS_MAX_DELIVERIES",
     "EVENTBUS_CLAIM_IDLE_MS",
@@ -43,12 +27,6 @@ _POSITIVE = (
     "EVENTBUS_CONSUMER_EXPIRY_MS",
 )
 _OPTIONAL = ("EVENTBUS_STREAM_MAXLEN", "EVENTBUS_STREAM_MAX_AGE_MS")
-_PASSWORD = re.compile(r"(?<=://)([^:@/]*):([^@/]*)@")
-
-
-def mask_url(url: str) -> str:
-    """``url`` with its password replaced by ``***`` (``redis://user:***@host:6379/0``)."""
-    return _PASSWORD.sub(lambda m: f"{m.group(1)}:***@", url)
 
 
 @dataclass(frozen=True)
@@ -119,28 +97,5 @@ class StreamsSettings:
         return float(min(delay_ms, self.claim_idle_ms / 2)) / 1000
 
 
-def connect(url: str, role: Role, *, client_name: str | None = None, block_ms: int = 0) -> Any:
-    """A redis-py client for ``role`` (see the module docstring); lazy: it connects on use."""
-    if role == "publisher":
-        retry = Retry(ExponentialBackoff(cap=0.2, base=0.02), 2, (RedisConnectionError,))
-    elif role == "worker":
-        retry = Retry(NoBackoff(), 0)
-    else:
-        retry = Retry(ExponentialBackoff(cap=0.5, base=0.05), 1, (RedisConnectionError,))
-    return redis.Redis.from_url(
-        url,
-        socket_timeout=block_ms / 1000 + 10,
-        socket_connect_timeout=5,
-        socket_keepalive=True,
-        retry=retry,
-        client_name=_safe_name(client_name),
-        health_check_interval=30 if role != "worker" else 0,
-    )
-
-
 def _positive(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
-
-
-def _safe_name(name: str | None) -> str | None:
-    return None if name is None else re.sub(r"[^!-~]", "_", name)[:200]

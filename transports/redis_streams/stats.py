@@ -18,7 +18,7 @@ from redis.exceptions import RedisError, ResponseError
 from app.core.events.subscriptions import Subscription
 
 from ..operations import HandlerStats, TransportStats
-from .claim import id_ms
+from ..redis_common import id_ms, text
 from .dead_letters import TRANSPORT_NAME, StreamsDeadLetterStore
 from .keys import handler_event_types
 from .settings import StreamsSettings
@@ -46,7 +46,7 @@ def collect_stats(
                 dead_by_handler.get(handler_id, 0),
             )
         )
-    trimmed = {_text(stream): int(count) for stream, count in client.hgetall(keys.trimmed).items()}
+    trimmed = {text(stream): int(count) for stream, count in client.hgetall(keys.trimmed).items()}
     notes = [f"trimmed by retention (all acknowledged): {sum(trimmed.values())} entries"]
     notes += persistence_warnings(client)
     return TransportStats(TRANSPORT_NAME, tuple(handlers), store.count(), tuple(notes))
@@ -64,7 +64,7 @@ def _handler_stats(
             groups = client.xinfo_groups(stream)
         except ResponseError:
             continue  # no such stream yet: nothing pending, no lag
-        group = next((g for g in groups if _text(g["name"]) == handler_id), None)
+        group = next((g for g in groups if text(g["name"]) == handler_id), None)
         if group is None:
             continue
         pending += int(group["pending"])
@@ -75,7 +75,7 @@ def _handler_stats(
             if summary.get("min"):
                 first = id_ms(summary["min"])
                 oldest = first if oldest is None else min(oldest, first)
-        consumers.update(_text(row["name"]) for row in client.xinfo_consumers(stream, handler_id))
+        consumers.update(text(row["name"]) for row in client.xinfo_consumers(stream, handler_id))
     age = None if oldest is None else max(0.0, (now_ms - oldest) / 1000)
     return HandlerStats(handler_id, pending, lag, age, tuple(sorted(consumers)), dead_letters)
 
@@ -89,17 +89,13 @@ def persistence_warnings(client: Any) -> list[str]:
     except RedisError:
         return ["could not read the Redis configuration (CONFIG GET refused)"]
     warnings = []
-    if _text(config.get("appendonly", "")) != "yes":
-        saved = "RDB snapshots only" if _text(config.get("save", "")) else "no persistence"
+    if text(config.get("appendonly", "")) != "yes":
+        saved = "RDB snapshots only" if text(config.get("save", "")) else "no persistence"
         warnings.append(
             f"appendonly is off ({saved}): a Redis crash loses streams, groups and pending "
             "entries; set appendonly yes"
         )
-    policy = _text(config.get("maxmemory-policy", "noeviction"))
+    policy = text(config.get("maxmemory-policy", "noeviction"))
     if policy != "noeviction":
         warnings.append(f"maxmemory-policy is {policy}: Redis may evict streams; use noeviction")
     return warnings
-
-
-def _text(value: Any) -> str:
-    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)

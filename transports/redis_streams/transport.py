@@ -38,14 +38,14 @@ from app.core.events.subscriptions import Subscription
 from app.log import get_logger
 
 from ..operations import TransportStats
+from ..redis_common import connect, mask_url, redis_errors_as_transport_errors
 from .dead_letters import (
     TRANSPORT_NAME,
     StreamsDeadLetterStore,
-    ensure_group,
-    redis_errors_as_transport_errors,
 )
+from .groups import ensure_group
 from .keys import event_types_for
-from .settings import StreamsSettings, connect, mask_url
+from .settings import StreamsSettings
 from .stats import collect_stats
 
 __all__ = ["RedisStreamsTransport", "dead_letter_store", "from_config", "stats"]

@@ -46,15 +46,17 @@ from app.core.events.subscriptions import Subscription
 from app.log import get_logger
 from app.worker_scope import WorkerScope
 
+from ..redis_common import connect, mask_url
 from .claim import raw_autoclaim_client
 from .consumer import GroupConsumer
-from .dead_letters import TRANSPORT_NAME, ensure_group
+from .dead_letters import TRANSPORT_NAME
 from .delivery import ContextFactory, EntryDelivery
 from .embedding import DrainUnsettledError, drain, running_worker
+from .groups import ensure_group
 from .keys import handler_event_types
 from .reconnect import BURST_RECONNECT_ATTEMPTS, RedisErrors
 from .retention import maintain
-from .settings import StreamsSettings, connect, mask_url
+from .settings import StreamsSettings
 from .stats import persistence_warnings
 from .threads import (
     DEFAULT_STOP_TIMEOUT_S,

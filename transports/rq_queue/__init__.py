@@ -10,9 +10,10 @@ jobs as dead letters), ``stats``, ``settings`` and ``testing`` (burst draining i
 
 from __future__ import annotations
 
+from ..redis_common import mask_url
 from .dead_letters import RQDeadLetterStore
 from .dispatcher import DISPATCHER_NAME, dispatch, install, installed, runtime, uninstall
-from .settings import RQSettings, mask_url
+from .settings import RQSettings
 from .testing import drain, pending_jobs
 from .transport import RQTransport, dead_letter_store, from_config, stats
 from .worker import (

@@ -19,11 +19,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from app.core.events.exceptions import ConfigurationError
 
-__all__ = ["RQSettings", "mask_url"]
+from ..redis_common import mask_url
+
+__all__ = ["RQSettings"]
 
 _JOB_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 _QUEUE_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
@@ -142,19 +144,6 @@ class RQSettings:
         retries = self.max_deliveries - 1
         intervals = list(self.retry_intervals[:retries])
         return intervals + [self.retry_intervals[-1]] * (retries - len(intervals))
-
-
-def mask_url(url: str) -> str:
-    """``url`` with any password replaced by ``***`` (safe for logs and error messages)."""
-    try:
-        parts = urlsplit(url)
-        if parts.password is None:
-            return url
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return "<unparsable URL>"
-    netloc = f"{parts.username or ''}:***@{parts.hostname or ''}{port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
 
 
 def _integer(

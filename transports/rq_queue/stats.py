@@ -25,6 +25,7 @@ from rq.worker_registration import get_keys
 from app.core.events.subscriptions import Subscription
 
 from ..operations import HandlerStats, TransportStats
+from ..redis_common import text
 from .settings import RQSettings
 
 __all__ = ["SCAN_LIMIT", "collect_stats"]
@@ -61,7 +62,7 @@ def collect_stats(
                     if enqueued_at is not None and handler_id not in oldest:
                         oldest[handler_id] = (now - enqueued_at).total_seconds()
         workers[name] = tuple(
-            sorted(_text(key).removeprefix(WORKER_PREFIX) for key in get_keys(queue))
+            sorted(text(key).removeprefix(WORKER_PREFIX) for key in get_keys(queue))
         )
         if waiting and not workers[name]:
             notes.append(f"no worker serves queue {name}: its {waiting} job(s) wait")
@@ -77,10 +78,6 @@ def collect_stats(
         for sub in subscriptions
     )
     return TransportStats("rq", handlers, sum(failed.values()), tuple(notes))
-
-
-def _text(value: str | bytes) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def _ids(client: redis.Redis, key: str, is_registry: bool) -> list[str]:

@@ -41,8 +41,9 @@ from app.core.events.exceptions import TransportError
 from app.core.events.subscriptions import Subscription
 from app.log import get_logger
 
+from ..redis_common import mask_url
 from .dispatcher import DISPATCHER_NAME
-from .settings import RQSettings, mask_url
+from .settings import RQSettings
 
 if TYPE_CHECKING:
     from ..operations import TransportStats

@@ -1,0 +1,31 @@
+"""What both Redis transports (``redis_streams`` and ``rq_queue``) share, in one place.
+
+``connection`` (a client per role from ``EVENTBUS_REDIS_URL``), ``urls`` (:func:`mask_url`:
+passwords out of every message), ``text`` (one bytes → str rule), ``stream_ids`` (parsing and
+ordering entry ids) and ``errors`` (which exceptions a Redis call raises; operator commands see
+``TransportError``). Nothing here imports ``app``'s factory or either transport.
+"""
+
+from __future__ import annotations
+
+from .connection import RedisClient, Role, connect
+from .errors import REDIS_ERRORS, describe_error, redis_errors_as_transport_errors
+from .stream_ids import id_ms, is_stream_id, next_id, parse_id
+from .text import text
+from .urls import MASK, mask_url
+
+__all__ = [
+    "MASK",
+    "REDIS_ERRORS",
+    "RedisClient",
+    "Role",
+    "connect",
+    "describe_error",
+    "id_ms",
+    "is_stream_id",
+    "mask_url",
+    "next_id",
+    "parse_id",
+    "redis_errors_as_transport_errors",
+    "text",
+]
