@@ -33,9 +33,10 @@ from rq.worker import BaseWorker, SimpleWorker, Worker
 
 from app.core.events.exceptions import ConfigurationError, MalformedEnvelopeError
 
+from ..redis_common import mask_url
 from . import dispatcher
 from .dispatcher import DISPATCHER_NAME, LEGACY_DISPATCHER_NAMES, dispatch
-from .settings import RQSettings, mask_url
+from .settings import RQSettings
 
 if TYPE_CHECKING:
     from flask import Flask
