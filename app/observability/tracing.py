@@ -135,10 +135,10 @@ class BusTracing:
 def install_tracing(tracer_provider: trace.TracerProvider | None = None) -> BusTracing:
     """Trace the bus from now on (the process has one bus; the last call wins)."""
     tracing = BusTracing(tracer_provider)
-    HOOK.tracing = tracing
+    HOOK.set_tracing(tracing)
     return tracing
 
 
 def uninstall_tracing() -> None:
     """Stop tracing the bus."""
-    HOOK.tracing = None
+    HOOK.set_tracing(None)

@@ -144,6 +144,12 @@ class Hook:
                 self._observers = tuple(o for o in self._observers if o != observer)
                 self._rebuild()
 
+    def set_tracing(self, tracing: Tracing | None) -> None:
+        """Trace with ``tracing`` from now on (``None``: stop tracing)."""
+        with self._lock:
+            self.tracing = tracing
+            self._rebuild()
+
     def on_change(self, listener: Callable[[], None]) -> None:
         """Call the bound method ``listener()`` whenever observers are added or removed
         (the bus refreshes its dispatch plans: whether a publish builds envelopes depends
