@@ -12,7 +12,7 @@ COPY pyproject.toml README.md ./
 COPY app ./app
 COPY transports ./transports
 COPY modules ./modules
-COPY wsgi.py ./
+COPY wsgi.py gunicorn.conf.py ./
 RUN pip install ".[redis,server,postgres]" \
     && useradd --create-home --uid 10001 clinic \
     && mkdir -p instance && chown clinic instance

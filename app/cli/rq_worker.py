@@ -11,6 +11,8 @@ from __future__ import annotations
 import click
 from flask import current_app
 
+from app.log import get_logger
+
 from .group import events_cli
 from .metrics_port import metrics_options, start_worker_metrics
 from .unrouted import nothing_routed
@@ -91,9 +93,11 @@ def rq_worker(
         metrics_host,
         forking=not simple,
     )
-    click.echo(
-        f"RQ worker {worker.name} on {', '.join(worker.queue_names())} "
-        f"({'simple' if simple else 'forking'}, scheduler on, burst={'yes' if burst else 'no'})",
-        err=True,
+    get_logger("eventbus.rq").info(
+        "worker.starting",
+        worker=worker.name,
+        queues=worker.queue_names(),
+        mode="simple" if simple else "forking",
+        burst=burst,
     )
     worker.work(burst=burst, with_scheduler=True, max_jobs=max_jobs)

@@ -50,3 +50,53 @@ def test_json_lines_in_production(capsys: pytest.CaptureFixture[str]) -> None:
 def test_unknown_format_is_rejected() -> None:
     with pytest.raises(ValueError, match="LOG_FORMAT='xml'"):
         configure_logging("INFO", "xml")
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_stdlib_loggers_are_rendered_as_json_without_colour_codes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+    import logging
+
+    configure_logging("INFO", "json")
+    logging.getLogger("werkzeug").info("\x1b[1m\x1b[31m%s\x1b[0m", "GET /health 200")
+    line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert line["event"] == "GET /health 200"
+    assert line["logger"] == "werkzeug" and line["level"] == "info" and "timestamp" in line
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_a_library_handler_set_up_before_the_app_gets_the_same_format() -> None:
+    """``rq worker`` (and gunicorn) attach their own handlers before the app is built."""
+    import io
+    import json
+    import logging
+
+    stream = io.StringIO()
+    rq_logger = logging.getLogger("rq.worker")
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    rq_logger.addHandler(handler)
+    try:
+        configure_logging("INFO", "json")
+        rq_logger.warning("*** Listening on %s...", "eventbus:eventbus")
+        line = json.loads(stream.getvalue().strip())
+        assert line["event"] == "*** Listening on eventbus:eventbus..."
+        assert line["logger"] == "rq.worker" and line["level"] == "warning"
+    finally:
+        rq_logger.removeHandler(handler)
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_console_output_has_no_colour_off_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    from app.log import get_logger
+
+    configure_logging("INFO", "console")
+    get_logger("t").warning("hello", answer=42)
+    logging.getLogger("werkzeug").warning("\x1b[33mslow\x1b[0m")
+    err = capsys.readouterr().err
+    assert "hello" in err and "slow" in err and "answer=42" in err
+    assert "\x1b" not in err

@@ -1,0 +1,25 @@
+"""gunicorn's settings for this app; gunicorn reads ``./gunicorn.conf.py`` by itself.
+
+Only logging is set here. gunicorn's arbiter logs before any app is built and (re)builds its
+own handlers at start and on SIGHUP, so its logger class renders them through the app's
+logging right after (``app.log``: JSON lines, or console output on a terminal, from
+``FLASK_LOG_FORMAT`` and ``FLASK_LOG_LEVEL``): every line of the process has one format.
+Everything else stays on the command line (``docker-compose.yml``).
+"""
+
+from typing import Any
+
+from gunicorn.glogging import Logger
+
+from app.log import configure_from_environment
+
+
+class AppFormattedLogger(Logger):  # type: ignore[misc]
+    """gunicorn's logger, its handlers given the app's formatter after each setup."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        configure_from_environment()
+
+
+logger_class = AppFormattedLogger
