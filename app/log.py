@@ -19,7 +19,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any, TextIO
 
 import structlog
@@ -111,7 +111,7 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def __init__(self) -> None:
         super().__init__(sys.stderr)
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> TextIO:
         return sys.stderr
 
@@ -145,7 +145,7 @@ def _reformat(handlers: Iterable[logging.Handler], formatter: logging.Formatter)
             handler.setFormatter(formatter)
 
 
-def _strip_ansi(logger: Any, method: str, event: dict[str, Any]) -> dict[str, Any]:
+def _strip_ansi(logger: Any, method: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:
     message = event.get("event")
     if isinstance(message, str) and "\x1b" in message:
         event["event"] = _ANSI.sub("", message)
