@@ -16,6 +16,7 @@ import click
 from flask import current_app
 
 from .group import events_cli
+from .progress import counting
 
 
 @events_cli.command("check")
@@ -23,7 +24,8 @@ def check_architecture() -> None:
     """Check module boundaries and event names; exit 1 on any error."""
     from app.architecture import analyse_app, check_report
 
-    lines, code = check_report(analyse_app(current_app))
+    with counting("events check: reading the source"):
+        lines, code = check_report(analyse_app(current_app))
     for line in lines:
         click.echo(line)
     click.get_current_context().exit(code)

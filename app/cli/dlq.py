@@ -19,7 +19,10 @@ from app.core.events.dead_letters import DeadLetter, DeadLetterStore
 from app.core.events.exceptions import EventBusError
 
 from .group import events_cli
+from .progress import counting
 
+REPLAY_LINES = 20
+"""A replay of more dead letters than this prints only failures, counts and the summary."""
 _TRANSPORT = click.option("--transport", default=None, help="Only this transport's store.")
 
 
@@ -118,13 +121,19 @@ def replay(
     else:
         targets = [(store, letter.id) for store, letter in (_find(stores, i) for i in ids)]
     failed = 0
-    for store, dead_letter_id in targets:
-        try:
-            store.replay(dead_letter_id)
-            click.echo(f"replayed {dead_letter_id} ({store.transport})")
-        except (KeyError, ValueError) as exc:
-            failed += 1
-            click.echo(f"not replayed {dead_letter_id}: {exc}", err=True)
+    done = [0]
+    each = len(targets) <= REPLAY_LINES
+    with counting("replayed", lambda: done[0], total=len(targets)):
+        for store, dead_letter_id in targets:
+            try:
+                store.replay(dead_letter_id)
+                if each:
+                    click.echo(f"replayed {dead_letter_id} ({store.transport})")
+            except (KeyError, ValueError) as exc:
+                failed += 1
+                click.echo(f"not replayed {dead_letter_id}: {exc}", err=True)
+            done[0] += 1
+    click.echo(f"replayed {len(targets) - failed} of {len(targets)} dead letter(s)")
     if failed:
         raise click.ClickException(f"{failed} dead letter(s) not replayed")
 

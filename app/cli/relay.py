@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from types import FrameType
 
 import click
@@ -13,6 +14,7 @@ from app.core.outbox import EXTENSION, OutboxRelay
 
 from .group import events_cli
 from .metrics_port import metrics_options, start_worker_metrics
+from .progress import counting
 
 
 @events_cli.command("relay")
@@ -29,8 +31,12 @@ def relay_command(burst: bool, metrics_port: int | None, metrics_host: str) -> N
         metrics_host,
     )
     if burst:
+        sent = [0]
+        started = time.monotonic()
         try:
-            click.echo(f"sent {relay.drain()} event(s)")
+            with counting("sent", lambda: sent[0]):
+                total = relay.drain(progress=lambda n: sent.__setitem__(0, n))
+            click.echo(f"sent {total} event(s) in {time.monotonic() - started:.1f} s")
         finally:
             relay.store.close()
         return

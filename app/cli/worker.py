@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 from types import FrameType
 from typing import Protocol
@@ -17,6 +18,7 @@ from app.log import get_logger
 
 from .group import events_cli
 from .metrics_port import metrics_options, start_worker_metrics
+from .progress import counting
 from .unrouted import nothing_routed
 
 
@@ -99,14 +101,20 @@ def worker(
         raise click.UsageError(str(exc)) from exc
     start_worker_metrics(app, metrics_port, metrics_host)
     restore_signals = install_signal_handlers(streams_worker)
+    started = time.monotonic()
     try:
-        streams_worker.run(burst=burst, stop_timeout=stop_timeout)
+        with counting("handled", lambda: streams_worker.handled):
+            streams_worker.run(burst=burst, stop_timeout=stop_timeout)
     except EventBusError as exc:
         click.echo(f"worker stopped: {exc}", err=True)
         sys.exit(1)
     finally:
         streams_worker.close()
         restore_signals()
+    click.echo(
+        f"worker {streams_worker.name}: handled {streams_worker.handled} event(s) "
+        f"in {time.monotonic() - started:.1f} s"
+    )
 
 
 class _Stoppable(Protocol):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -104,14 +105,21 @@ class OutboxRelay:
         if rest:
             self.bus.send_remote_batch(rest)
 
-    def drain(self, max_rounds: int = 1_000_000) -> int:
-        """Send until nothing is due (or a send fails); return how many were sent."""
+    def drain(
+        self, max_rounds: int = 1_000_000, progress: Callable[[int], None] | None = None
+    ) -> int:
+        """Send until nothing is due (or a send fails); return how many were sent.
+
+        ``progress`` is called with the running total after each batch.
+        """
         total = 0
         for _ in range(max_rounds):
             sent = self.run_once()
             if not sent:
                 break
             total += sent
+            if progress is not None:
+                progress(total)
         return total
 
     def backoff(self) -> float:

@@ -27,6 +27,7 @@ def test_worker_burst_handles_what_the_app_published(
         event_bus.publish(EventType.PATIENT_CREATED, {"n": n})
     result = _run(streams_app, "worker", "--burst", "--consumer-name", "cli", "--concurrency", "2")
     assert result.exit_code == 0, result.output
+    assert "worker cli: handled 10 event(s) in " in result.output, "the summary line"
     assert set(handled(redis_client, key_prefix, "recorder.on_created")) == {
         "0",
         "1",
