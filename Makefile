@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck architecture pytest catalog bench clean browser
+.PHONY: run test test-fast clinic-doc lint typecheck architecture pytest catalog bench clean browser
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,16 @@ architecture: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest -q
+
+# The quick loop while working: every test not marked `slow` (no process-killing fault tests,
+# no RQ worker subprocesses), still against the real Redis and PostgreSQL. `make test` runs all.
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not slow"
+
+# docs/clinic.md's session, from a real run of the README's walk-through (tests/test_readme.py
+# fails when it is stale).
+clinic-doc: $(STAMP)
+	$(BIN)/python -m tests.support.walkthrough
 
 catalog: $(STAMP)
 	$(BIN)/flask --app wsgi events catalog

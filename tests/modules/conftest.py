@@ -184,7 +184,9 @@ class BusSetup:
     @property
     def marks(self) -> list[pytest.MarkDecorator]:
         marks = [pytest.mark.postgres] if self.database == "postgresql" else []
-        return marks + ([] if self.profile is INPROCESS else [pytest.mark.redis])
+        marks += [] if self.profile is INPROCESS else [pytest.mark.redis]
+        # an `rq worker` subprocess per session: part of `make test`, not of `make test-fast`
+        return marks + ([pytest.mark.slow] if self.profile is RQ else [])
 
 
 SETUPS = [

@@ -7,6 +7,7 @@ import pytest
 pytest_plugins = ["pytester"]
 
 
+@pytest.mark.usefixtures("eventbus")  # the inner run starts from a bus with no subscriptions
 def test_plugin_fixtures_and_leftover_check(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """

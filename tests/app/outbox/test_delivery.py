@@ -30,7 +30,7 @@ from tests.support.postgres import postgres_database
 from tests.support.redis_server import RedisServer, delete_prefix, start_redis_server
 from transports.redis_streams import drain
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.slow]  # processes killed, 1,000 requests
 
 
 @pytest.fixture

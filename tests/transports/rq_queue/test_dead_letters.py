@@ -133,6 +133,7 @@ def test_a_refused_job_is_listed_but_never_replayed(
         store.replay(letter.id)
 
 
+@pytest.mark.slow
 def test_flask_events_dlq_lists_and_replays_rq_failures(
     sample_publisher: Publisher,
     sample_env: dict[str, str],
