@@ -21,6 +21,7 @@ and so does ``flask --app wsgi events rq-worker``, via :func:`build_worker`.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -215,9 +216,9 @@ def routed_handlers(app: Flask, queues: Sequence[str] = ()) -> list[str]:
 def rq_command(app: Flask) -> list[str]:
     """RQ's own ``rq worker`` command line for ``app``'s settings (queues, Redis, classes).
 
-    The classes are named from the objects themselves, so the line stays right when they
-    move. A password in the Redis URL is masked (``***``): put it back, or give the URL in
-    ``RQ_REDIS_URL`` and drop ``--url``.
+    The classes are named from the objects themselves (:func:`import_path`), so the line
+    stays right when they move. A password in the Redis URL is masked (``***``): put it
+    back, or give the URL in ``RQ_REDIS_URL`` and drop ``--url``.
     """
     settings = RQSettings.from_config(app.config)
     return [
@@ -226,15 +227,24 @@ def rq_command(app: Flask) -> list[str]:
         "--url",
         mask_url(settings.redis_url),
         "--worker-class",
-        f"{BusWorker.__module__}.{BusWorker.__qualname__}",
+        import_path(BusWorker),
         "--job-class",
-        f"{BusJob.__module__}.{BusJob.__qualname__}",
+        import_path(BusJob),
         "--serializer",
-        f"{JSONSerializer.__module__}.{JSONSerializer.__qualname__}",
+        import_path(JSONSerializer),
         "--disable-job-desc-logging",
         "--with-scheduler",
         *settings.queue_names(),
     ]
+
+
+def import_path(cls: type) -> str:
+    """The dotted path RQ imports ``cls`` by: its package's when the package exports it."""
+    module = cls.__module__
+    package = module.rpartition(".")[0]
+    if package and getattr(sys.modules.get(package), cls.__qualname__, None) is cls:
+        module = package
+    return f"{module}.{cls.__qualname__}"
 
 
 def build_worker(
