@@ -41,6 +41,7 @@ typecheck: $(STAMP)
 architecture: $(STAMP)
 	$(BIN)/flask --app wsgi events check
 	$(BIN)/flask --app wsgi events catalog --check
+	$(BIN)/flask --app wsgi events asyncapi --check
 
 pytest: $(STAMP)
 	$(BIN)/pytest -q

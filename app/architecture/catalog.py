@@ -169,12 +169,15 @@ def _anchor(heading: str) -> str:
     return re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
 
 
-def staleness(committed: str | None, fresh: str, path: str) -> str | None:
-    """``None`` when ``committed`` equals ``fresh``, else a one-line hint for the developer."""
+def staleness(
+    committed: str | None, fresh: str, path: str, command: str = CATALOG_COMMAND
+) -> str | None:
+    """``None`` when ``committed`` equals ``fresh``, else a one-line hint for the developer
+    (``command`` regenerates the file)."""
     if committed == fresh:
         return None
     if committed is None:
-        return f"{path} does not exist; generate it with `{CATALOG_COMMAND}`"
+        return f"{path} does not exist; generate it with `{command}`"
     old, new = committed.splitlines(), fresh.splitlines()
     line = next(
         (n for n, (a, b) in enumerate(zip(old, new, strict=False), start=1) if a != b),
@@ -182,6 +185,5 @@ def staleness(committed: str | None, fresh: str, path: str) -> str | None:
     )
     wanted = new[line - 1] if line <= len(new) else "(end of file)"
     return (
-        f"{path} is stale (line {line} should be {wanted[:80]!r}); "
-        f"regenerate it with `{CATALOG_COMMAND}`"
+        f"{path} is stale (line {line} should be {wanted[:80]!r}); regenerate it with `{command}`"
     )

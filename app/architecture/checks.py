@@ -9,6 +9,9 @@ Errors (exit 1):
 - a publish call (or, in a module that cannot be loaded, a subscription) whose event name
   cannot be resolved statically: reported, never passed silently;
 - an ``EventType`` member without a declared payload in ``payloads.py``;
+- a declared payload changed in a way that could break a consumer (a field removed, retyped,
+  newly required) without a version bump, against the committed ``docs/asyncapi.yaml``
+  (``compatibility.py``);
 - a module that fails to import, a handler without an id, a manifest the loader refuses, a
   file that does not parse.
 
@@ -25,6 +28,7 @@ from app.core.events.subscriptions import pattern_is_wildcard
 from app.core.events.types import EventType
 
 from .analysis import Analysis
+from .compatibility import compatibility_findings
 from .findings import Finding, Location, Severity, exit_code, sorted_findings
 from .imports import boundary_findings, forbidden_import_findings
 from .names import EventName, event_type_locations, is_known, known_names
@@ -45,6 +49,7 @@ def run_checks(analysis: Analysis, broker_free: str = "app") -> list[Finding]:
     )
     findings += forbidden_import_findings(broker_free)
     findings += _declaration_findings(analysis)
+    findings += compatibility_findings()
     return sorted_findings(findings)
 
 

@@ -1,6 +1,7 @@
 """``flask events ...``: the bus's command group. Each command lives in its own file."""
 
 from . import (
+    asyncapi,  # noqa: F401  (registers `events asyncapi`)
     catalog,  # noqa: F401  (registers `events catalog`)
     check,  # noqa: F401  (registers `events check`)
     dlq,  # noqa: F401  (registers `events dlq ...`)

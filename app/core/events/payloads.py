@@ -200,9 +200,12 @@ class PayloadSpec:
         """Validate ``payload`` (the payload itself is left untouched)."""
         self._adapter.validate_python(payload)  # type: ignore[attr-defined]
 
-    def json_schema(self) -> dict[str, Any]:
-        """The payload's JSON Schema, nested shapes inlined under ``$defs``."""
-        schema: dict[str, Any] = self._adapter.json_schema()  # type: ignore[attr-defined]
+    def json_schema(self, ref_template: str = "#/$defs/{model}") -> dict[str, Any]:
+        """The payload's JSON Schema; nested shapes under ``$defs``, referenced through
+        ``ref_template`` (AsyncAPI wants them under ``#/components/schemas``)."""
+        schema: dict[str, Any] = self._adapter.json_schema(  # type: ignore[attr-defined]
+            ref_template=ref_template
+        )
         return schema
 
 
