@@ -10,7 +10,11 @@ ns per publish of:
 - ``bus, default``: validation on, debug logging filtered (INFO level).
 
 Bars (issue 2): validation off ≤ 1.5× the bare loop; default faster than blinker; at every N.
-Run: ``make bench`` or ``python -m bench.inprocess [--rounds 21] [--sample-ms 30]``.
+The buses here have no declared-payload check; the second table (:mod:`bench.publish_cost`)
+measures the default configuration as an app has it (the ``patient.created`` declaration
+checked by pydantic), before and after a change with ``--before REF``, and the bus's share of
+a ``POST /patients`` (bar, issue 16: ≤ 3%).
+Run: ``make bench`` or ``python -m bench.inprocess [--rounds 21] [--sample-ms 30] [--before REF]``.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from pyee import EventEmitter
 
 from app.core.events import EventBus, EventType, Router
 from app.log import configure_logging
+from bench import publish_cost
 from bench.timing import Runner, interleaved_medians, markdown_table
 
 PAYLOAD = {
@@ -133,9 +138,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=21)
     parser.add_argument("--sample-ms", type=float, default=30.0)
     parser.add_argument("--json", action="store_true", help="print raw medians as JSON too")
+    parser.add_argument("--before", help="git ref of a baseline for the default publish cost")
+    parser.add_argument("--requests", type=int, default=200, help="POST /patients per round")
     args = parser.parse_args(argv)
     results = run(args.rounds, args.sample_ms)
     print(report(results))
+    print()
+    print(publish_cost.report(args.before, args.rounds, args.sample_ms, args.requests))
     if args.json:
         json.dump(results, sys.stdout, indent=2)
 
