@@ -14,9 +14,11 @@ database), runs the README's walk-through against it and writes docs/clinic.md's
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -165,29 +167,44 @@ def normalized(text: str) -> str:
 
 @contextmanager
 def clinic_server(database: Path, extra_env: Mapping[str, str] | None = None) -> Iterator[str]:
-    """``flask --app wsgi run`` on a free port with a fresh SQLite database; yields its URL.
+    """``make run``, as the README says, on a free port with a fresh SQLite database.
 
-    The process is ended by its pid when the block exits.
+    Yields the URL. The virtualenv is taken as it is (``-o``: never reinstalled here). make
+    runs in a process group of its own, which is ended, by make's pid, when the block exits.
     """
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = _clean_env()
-    env.update({"DATABASE_URL": f"sqlite:///{database}", **(extra_env or {})})
-    command = [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--port", str(port)]
+    env.update(
+        {
+            "DATABASE_URL": f"sqlite:///{database}",
+            "FLASK_RUN_PORT": str(port),
+            "BIN": str(Path(sys.executable).parent),
+            **(extra_env or {}),
+        }
+    )
+    command = ["make", "-s", "-o", ".venv/.installed", "run", f"BIN={env['BIN']}"]
     with subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     ) as process:
         url = f"http://127.0.0.1:{port}"
         try:
             _wait_until_serving(url, process)
             yield url
         finally:
-            process.terminate()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                process.kill()
+                os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
 
 
