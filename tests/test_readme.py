@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 
 from app.config import settings_table
-from tests.support.redis_server import RedisServer, delete_prefix
+from tests.support.redis_server import RedisServer
+from tests.support.rq_workers import delete_rq_keys
 from tests.support.walkthrough import (
     CLINIC_DOC,
     README,
@@ -198,5 +199,51 @@ def test_every_worker_line_starts_serves_and_stops_cleanly(
         import redis
 
         client = redis.Redis.from_url(real_redis.url)
-        delete_prefix(client, f"{key_prefix}*")
-        delete_prefix(client, f"rq:*{key_prefix}*")
+        delete_rq_keys(client, key_prefix)
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+def test_the_printed_rq_worker_line_runs_from_the_checkout(
+    real_redis: RedisServer, key_prefix: str, tmp_path: Path
+) -> None:
+    """What rq-command prints runs as is from the repository root, with nothing on
+    ``PYTHONPATH``: RQ's CLI finds the bus's classes in the checkout (they are not installed)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("FLASK_", "PYTEST_", "PYTHON")) and k != "DATABASE_URL"
+    }
+    env.update(
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        FLASK_EVENTBUS_REDIS_URL=real_redis.url,
+        FLASK_EVENTBUS_KEY_PREFIX=key_prefix,
+        FLASK_EVENTBUS_TRANSPORT="rq",
+        FLASK_LOG_FORMAT="json",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'rq.db'}",
+    )
+    printed = subprocess.run(
+        ["flask", "--app", "wsgi", "events", "rq-command"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    try:
+        result = subprocess.run(
+            ["bash", "-c", f"{printed.strip()} --burst --name {key_prefix}-readme"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        import redis
+
+        client = redis.Redis.from_url(real_redis.url)
+        delete_rq_keys(client, key_prefix)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"Listening on {key_prefix}:eventbus" in result.stdout + result.stderr
