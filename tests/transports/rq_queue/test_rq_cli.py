@@ -22,7 +22,7 @@ from tests.support.redis_server import RedisServer
 from tests.support.rq_workers import flask_worker_command, rq_worker_command, run_worker
 from tests.transports.rq_queue.conftest import Publisher
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.slow]  # real worker subprocesses
 
 CANARY = "tok_CANARY_123"
 
