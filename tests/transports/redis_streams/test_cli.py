@@ -172,3 +172,33 @@ def test_sigint_stops_an_in_process_worker_gracefully_and_is_passed_on(
     assert done == [1], "the running handler finished"
     assert result.exit_code == 1 and "Aborted!" in result.output, "the interrupt was passed on"
     assert restored is signal.default_int_handler
+
+
+def test_replaying_many_dead_letters_prints_a_summary_not_a_line_each(
+    streams_app: Flask, redis_client: Any, key_prefix: str
+) -> None:
+    from transports.redis_streams import StreamKeys
+    from transports.redis_streams.dead_letters import dead_letter
+
+    stream = f"{key_prefix}:stream:patient.created"
+    for n in range(25):
+        event_bus.publish(EventType.PATIENT_CREATED, {"n": n})
+    [[_, entries]] = redis_client.xreadgroup("recorder.on_created", "w:0", {stream: ">"}, count=100)
+    for entry_id, fields in entries:
+        dead_letter(
+            redis_client,
+            StreamKeys(key_prefix),
+            stream=stream,
+            group="recorder.on_created",
+            entry_id=entry_id,
+            fields=fields,
+            deliveries=5,
+            error_class="RuntimeError",
+            reason="test",
+            consumer="w:0",
+        )
+    replay = _run(streams_app, "dlq", "replay", "--all")
+    assert replay.exit_code == 0, replay.output
+    assert replay.output.strip().splitlines() == ["replayed 25 of 25 dead letter(s)"]
+    assert _run(streams_app, "worker", "--burst", "--consumer-name", "w").exit_code == 0
+    assert len(handled(redis_client, key_prefix, "recorder.on_created")) == 25
