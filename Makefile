@@ -63,4 +63,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) instance .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) instance .mypy_cache .pytest_cache .ruff_cache build dist *.egg-info
