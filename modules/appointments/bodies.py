@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal, NotRequired
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, with_config
+from typing_extensions import TypedDict
 
-from app.core.validation import FutureInstant, Id, StrictModel, Text, bounded_int
+from app.core.validation import STRICT, FutureInstant, Id, Range, Text
 
 __all__ = [
     "DEFAULT_DURATION",
@@ -19,37 +20,40 @@ __all__ = [
 ]
 
 DEFAULT_DURATION = 30
-Duration = bounded_int(5, 480)
-Reason = Text(max_length=500)
+Duration = Annotated[int, Range(5, 480)]
+Reason = Annotated[str, Text(max_length=500)]
 
 
-class Schedule(StrictModel):
+@with_config(STRICT)
+class Schedule(TypedDict):
     """An appointment to book (``duration_minutes`` defaults to 30)."""
 
     patient_id: Id
     starts_at: FutureInstant
-    duration_minutes: Duration = None  # type: ignore[valid-type]
-    reason: Reason | None = None  # type: ignore[valid-type]
+    duration_minutes: NotRequired[Duration]
+    reason: NotRequired[Reason | None]
 
 
-class Reschedule(StrictModel):
+@with_config(STRICT)
+class Reschedule(TypedDict):
     """The new time (and optionally duration) of an appointment."""
 
     starts_at: FutureInstant
-    duration_minutes: Duration = None  # type: ignore[valid-type]
+    duration_minutes: NotRequired[Duration]
 
 
-class Cancel(StrictModel):
+@with_config(STRICT)
+class Cancel(TypedDict, total=False):
     """Why the appointment is cancelled (optional)."""
 
-    reason: Reason | None = None  # type: ignore[valid-type]
+    reason: Reason | None
 
 
 class AppointmentListQuery(BaseModel):
     """``?patient_id=...&limit=100``."""
 
     patient_id: Id | None = None
-    limit: bounded_int(1, 1000) = 100  # type: ignore[valid-type]
+    limit: Annotated[int, Range(1, 1000)] = 100
 
 
 class AppointmentOut(BaseModel):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal, NotRequired
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, with_config
+from typing_extensions import TypedDict
 
-from app.core.validation import Id, StrictModel, Text, bounded_int
+from app.core.validation import STRICT, Id, Range, Text
 
 __all__ = [
     "METHODS",
@@ -25,34 +26,40 @@ MAX_CENTS = 10**11
 Method = Literal["card", "cash", "transfer"]
 
 
-class InvoiceLineIn(StrictModel):
+Currency = Annotated[str, Text(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$")]
+
+
+@with_config(STRICT)
+class InvoiceLineIn(TypedDict):
     """One line of an invoice to issue (``quantity`` defaults to 1)."""
 
-    description: Text(max_length=200)  # type: ignore[valid-type]
-    quantity: bounded_int(1, 10_000) = None  # type: ignore[valid-type]
-    unit_price_cents: bounded_int(0, MAX_CENTS)  # type: ignore[valid-type]
+    description: Annotated[str, Text(max_length=200)]
+    quantity: NotRequired[Annotated[int, Range(1, 10_000)]]
+    unit_price_cents: Annotated[int, Range(0, MAX_CENTS)]
 
 
-class IssueInvoice(StrictModel):
+@with_config(STRICT)
+class IssueInvoice(TypedDict):
     """An invoice to issue (``currency`` defaults to EUR); its total must be above zero."""
 
     patient_id: Id
-    currency: Text(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$") = None  # type: ignore[valid-type]
-    lines: list[InvoiceLineIn] = Field(min_length=1, max_length=100)
+    currency: NotRequired[Currency]
+    lines: Annotated[list[InvoiceLineIn], Field(min_length=1, max_length=100)]
 
 
-class RecordPayment(StrictModel):
+@with_config(STRICT)
+class RecordPayment(TypedDict):
     """A payment against an invoice (``method`` defaults to card)."""
 
-    amount_cents: bounded_int(1, MAX_CENTS)  # type: ignore[valid-type]
-    method: Method = None  # type: ignore[assignment]
+    amount_cents: Annotated[int, Range(1, MAX_CENTS)]
+    method: NotRequired[Method]
 
 
 class InvoiceListQuery(BaseModel):
     """``?patient_id=...&limit=100``."""
 
     patient_id: Id | None = None
-    limit: bounded_int(1, 1000) = 100  # type: ignore[valid-type]
+    limit: Annotated[int, Range(1, 1000)] = 100
 
 
 class InvoiceLineOut(BaseModel):

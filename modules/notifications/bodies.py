@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field
 
-from app.core.validation import bounded_int
+from app.core.validation import Range
 
 __all__ = ["MessageList", "MessageListQuery", "MessageOut"]
 
@@ -12,7 +14,7 @@ __all__ = ["MessageList", "MessageListQuery", "MessageOut"]
 class MessageListQuery(BaseModel):
     """``?limit=100``."""
 
-    limit: bounded_int(1, 1000) = 100  # type: ignore[valid-type]
+    limit: Annotated[int, Range(1, 1000)] = 100
 
 
 class MessageOut(BaseModel):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel
 
-from app.core.validation import bounded_int
+from app.core.validation import Range
 
 __all__ = ["EntryOut", "Timeline", "TimelineQuery"]
 
@@ -14,8 +14,8 @@ __all__ = ["EntryOut", "Timeline", "TimelineQuery"]
 class TimelineQuery(BaseModel):
     """``?limit=200&offset=0``."""
 
-    limit: bounded_int(1, 1000) = 200  # type: ignore[valid-type]
-    offset: bounded_int(0, 10_000_000) = 0  # type: ignore[valid-type]
+    limit: Annotated[int, Range(1, 1000)] = 200
+    offset: Annotated[int, Range(0, 10_000_000)] = 0
 
 
 class EntryOut(BaseModel):

@@ -2,43 +2,46 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal, NotRequired
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, with_config
+from typing_extensions import TypedDict
 
-from app.core.validation import Email, PastDate, StrictModel, Text, bounded_int
+from app.core.validation import STRICT, Email, PastDate, Range, Text
 
 __all__ = ["CreatePatient", "PatientList", "PatientListQuery", "PatientOut", "UpdatePatient"]
 
-_PHONE = r"^\+?[0-9][0-9 ()-]{4,30}$"
-Phone = Text(max_length=32, pattern=_PHONE)
-ClinicId = Text(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+FullName = Annotated[str, Text(max_length=200)]
+Phone = Annotated[str, Text(max_length=32, pattern=r"^\+?[0-9][0-9 ()-]{4,30}$")]
+ClinicId = Annotated[str, Text(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 
 
-class CreatePatient(StrictModel):
-    """A patient to register."""
+@with_config(STRICT)
+class CreatePatient(TypedDict):
+    """A patient to register (``clinic_id`` defaults to ``main``)."""
 
-    full_name: Text(max_length=200)  # type: ignore[valid-type]
-    date_of_birth: PastDate | None = None
-    email: Email | None = None
-    phone: Phone | None = None  # type: ignore[valid-type]
-    clinic_id: ClinicId = None  # type: ignore[valid-type]
+    full_name: FullName
+    date_of_birth: NotRequired[PastDate | None]
+    email: NotRequired[Email | None]
+    phone: NotRequired[Phone | None]
+    clinic_id: NotRequired[ClinicId]
 
 
-class UpdatePatient(StrictModel):
+@with_config(STRICT)
+class UpdatePatient(TypedDict, total=False):
     """The contact fields to change; absent fields are left as they are."""
 
-    full_name: Text(max_length=200) = None  # type: ignore[valid-type]
-    date_of_birth: PastDate | None = None
-    email: Email | None = None
-    phone: Phone | None = None  # type: ignore[valid-type]
+    full_name: FullName
+    date_of_birth: PastDate | None
+    email: Email | None
+    phone: Phone | None
 
 
 class PatientListQuery(BaseModel):
     """``?page=1&per_page=20&status=active|archived``."""
 
-    page: bounded_int(1, 1_000_000) = 1  # type: ignore[valid-type]
-    per_page: bounded_int(1, 100) = 20  # type: ignore[valid-type]
+    page: Annotated[int, Range(1, 1_000_000)] = 1
+    per_page: Annotated[int, Range(1, 100)] = 20
     status: Literal["active", "archived"] | None = None
 
 

@@ -5,6 +5,9 @@ Every error is an :class:`app.errors.ApiError`, answered as
 never becomes a 500::
 
     data = load_body(CreatePatient, json_body())   # {"full_name": "Ada", ...} or ApiError(400)
+
+Bodies are ``TypedDict`` classes (configured ``STRICT``: see :mod:`app.core.validation`), so
+the view receives a dict mypy knows; query strings are pydantic models (lax: ``?page=2``).
 """
 
 from __future__ import annotations
@@ -14,12 +17,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from app.core.validation import field_errors
 from app.errors import ApiError
 
-__all__ = ["invalid", "json_body", "load_body", "load_query"]
+__all__ = ["adapter_for", "invalid", "json_body", "load_body", "load_query"]
 
 
 def json_body(*, optional: bool = False) -> dict[str, Any]:
@@ -52,16 +55,29 @@ def invalid(fields: Mapping[str, str], message: str = "the request has invalid f
     return ApiError(400, "invalid_request", message, dict(fields))
 
 
-def load_body(model: type[BaseModel], data: Mapping[str, Any]) -> dict[str, Any]:
-    """The validated values of the fields present in ``data``, or ``ApiError(400)`` listing
-    every field in error. Absent optional fields are left out (updates change only those)."""
+_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
+
+
+def adapter_for(shape: type[Any]) -> TypeAdapter[Any]:
+    """The pydantic adapter of a body ``TypedDict`` or a model, built once and kept
+    (immutable; two threads racing build it twice, harmlessly)."""
+    adapter = _ADAPTERS.get(shape)
+    if adapter is None:
+        adapter = _ADAPTERS.setdefault(shape, TypeAdapter(shape))
+    return adapter
+
+
+def load_body(shape: type[Any], data: Mapping[str, Any]) -> dict[str, Any]:
+    """The validated, converted values of ``data`` for the ``TypedDict`` ``shape``, or
+    ``ApiError(400)`` listing every field in error. Absent optional fields stay absent
+    (updates change only those); converted values: dates, aware UTC datetimes, stripped text."""
     # A key that is not valid Unicode ("\ud800") is no declared field; pydantic would
     # reject the whole object for it, so it is reported apart and the rest still checked.
     broken = {key: "is not a known field" for key in data if not _is_text(key)}
     if broken:
         data = {key: value for key, value in data.items() if key not in broken}
     try:
-        values = model.model_validate(data).model_dump(exclude_unset=True)
+        values: dict[str, Any] = adapter_for(shape).validate_python(data)
     except ValidationError as exc:
         raise invalid({**field_errors(exc), **broken}) from None
     if broken:

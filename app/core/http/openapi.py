@@ -7,8 +7,8 @@ clinic already answers; pydantic already writes draft 2020-12 JSON Schema, which
 embeds as is, so the generator only has to walk ``app.url_map`` and lay the operations out.
 
 Every route whose view carries an :class:`~app.core.http.operation.Operation` is documented;
-others (the explorer page itself, the dashboard) are not. Request models are rendered in
-pydantic's validation mode, response models in serialization mode, all under
+others (the explorer page itself, the dashboard) are not. Request bodies (``TypedDict``s) are
+rendered in pydantic's validation mode, response models in serialization mode, all under
 ``components/schemas``.
 """
 
@@ -20,10 +20,11 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask
-from pydantic import BaseModel
-from pydantic.json_schema import JsonSchemaMode, models_json_schema
+from pydantic import BaseModel, TypeAdapter
+from pydantic.json_schema import JsonSchemaMode
 from werkzeug.routing import Rule
 
+from .body import adapter_for
 from .operation import Operation, operation_of
 from .responses import ErrorBody
 
@@ -66,19 +67,20 @@ def _path(rule: str) -> tuple[str, list[str]]:
 
 
 def _components(operations: list[tuple[Rule, str, Operation]]) -> dict[str, Any]:
-    wanted: dict[type[BaseModel], JsonSchemaMode] = {ErrorBody: "serialization"}
+    wanted: dict[type[Any], JsonSchemaMode] = {ErrorBody: "serialization"}
     for _, _, declared in operations:
         if declared.body is not None:
             wanted[declared.body] = "validation"
         for model in declared.responses.values():
             if model is not None:
                 wanted[model] = "serialization"
-    _, top = models_json_schema(list(wanted.items()), ref_template=_REF)
+    inputs = [(shape.__name__, mode, adapter_for(shape)) for shape, mode in wanted.items()]
+    _, top = TypeAdapter.json_schemas(inputs, ref_template=_REF)
     return dict(sorted(top.get("$defs", {}).items()))
 
 
-def _ref(model: type[BaseModel]) -> dict[str, str]:
-    return {"$ref": _REF.format(model=model.__name__)}
+def _ref(shape: type[Any]) -> dict[str, str]:
+    return {"$ref": _REF.format(model=shape.__name__)}
 
 
 def _operation(rule: Rule, method: str, declared: Operation, names: list[str]) -> dict[str, Any]:

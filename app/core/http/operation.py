@@ -7,8 +7,9 @@ The decorator validates the request before the view runs and passes the results 
     def create(body: dict[str, Any]) -> Response:
         ...
 
-- ``body``: a pydantic model; the JSON body is read (415, 400 ``malformed_json``) and
-  validated (400 with per-field errors), and the view receives ``body=`` the values present.
+- ``body``: a ``TypedDict`` (``@with_config(STRICT)``); the JSON body is read (415, 400
+  ``malformed_json``) and validated (400 with per-field errors), and the view receives
+  ``body=`` the values present.
   ``optional_body``: an empty body reads as ``{}``. ``accepts_empty_body``: the view takes no
   body, but a JSON object (or nothing) is accepted.
 - ``query``: a pydantic model of the query string (lax: text converts); ``query=`` the model.
@@ -40,7 +41,7 @@ class Operation:
 
     summary: str
     responses: Mapping[int, type[BaseModel] | None]
-    body: type[BaseModel] | None = None
+    body: type[Any] | None = None
     optional_body: bool = False
     accepts_empty_body: bool = False
     query: type[BaseModel] | None = None
@@ -51,7 +52,7 @@ def operation(
     *,
     responses: Mapping[int, type[BaseModel] | None],
     summary: str = "",
-    body: type[BaseModel] | None = None,
+    body: type[Any] | None = None,
     optional_body: bool = False,
     accepts_empty_body: bool = False,
     query: type[BaseModel] | None = None,

@@ -1,10 +1,11 @@
 """The one validation vocabulary of the project: pydantic v2 types for HTTP bodies and events.
 
-Request bodies (``modules/*/bodies.py``) are pydantic models built on :class:`StrictModel`;
-event payloads (``app/core/events/payloads.py``) are ``TypedDict`` classes validated through a
-``TypeAdapter``. Both use the annotated types of :mod:`.types` (``Text``, ``Id``, ``Email``,
-``IsoDateTime``...), so a field means the same thing in a request and in an event, and both
-produce JSON Schema (OpenAPI for the HTTP API, AsyncAPI for the events) from one declaration.
+Request bodies (``modules/*/bodies.py``) and event payloads (``app/core/events/payloads.py``)
+are ``TypedDict`` classes configured :data:`STRICT` and validated through a pydantic
+``TypeAdapter``, so mypy checks what a view receives and what a publisher builds. Both use the
+annotated types of :mod:`.types` (``Text``, ``Id``, ``Email``, ``IsoDateTime``...), so a
+field means the same thing in a request and in an event, and both produce JSON Schema
+(OpenAPI for the HTTP API, AsyncAPI for the events) from one declaration.
 :func:`field_errors` turns a ``ValidationError`` into the per-field messages clients read.
 """
 
@@ -19,9 +20,8 @@ from .types import (
     IsoDate,
     IsoDateTime,
     PastDate,
-    StrictModel,
+    Range,
     Text,
-    bounded_int,
     is_id,
 )
 
@@ -35,9 +35,8 @@ __all__ = [
     "IsoDate",
     "IsoDateTime",
     "PastDate",
-    "StrictModel",
+    "Range",
     "Text",
-    "bounded_int",
     "field_errors",
     "first_error",
     "is_id",

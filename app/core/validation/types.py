@@ -1,4 +1,4 @@
-"""Annotated types shared by request bodies and event payloads, and the strict model base.
+"""Annotated types shared by request bodies and event payloads, and the strict configuration.
 
 Every type is an ordinary ``Annotated`` pydantic type, so it validates and renders as JSON
 Schema alike. Values that pass already fit their database column: text is stripped, bounded
@@ -13,18 +13,13 @@ Custom checks raise ``PydanticCustomError`` whose message is the one clients rea
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    WithJsonSchema,
-)
+from annotated_types import Ge, GroupedMetadata, Le
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 __all__ = [
@@ -38,26 +33,20 @@ __all__ = [
     "IsoDate",
     "IsoDateTime",
     "PastDate",
-    "StrictModel",
+    "Range",
     "Text",
-    "bounded_int",
     "is_id",
 ]
 
 STRICT = ConfigDict(strict=True, extra="forbid")
-"""No coercion, no undeclared field: the configuration of every body and payload."""
+"""No coercion, no undeclared field: the configuration of every body and payload
+(``@with_config(STRICT)`` on a ``TypedDict``)."""
 
 ID_PATTERN = r"^[0-9a-f]{32}$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 MAX_INT = 2**53
 _ID = re.compile(ID_PATTERN)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-class StrictModel(BaseModel):
-    """Base of request bodies: strict types, undeclared fields rejected."""
-
-    model_config = STRICT
 
 
 def is_id(value: object) -> bool:
@@ -75,32 +64,42 @@ def _plain_text(value: str) -> str:
     return value
 
 
-def Text(  # noqa: N802  (reads as a type in annotations)
-    *, min_length: int = 1, max_length: int = 200, pattern: str | None = None
-) -> Any:
-    """A string, stripped of surrounding whitespace, ``min_length``..``max_length`` long."""
-    return Annotated[
-        str,
-        StringConstraints(
-            strip_whitespace=True, min_length=min_length, max_length=max_length, pattern=pattern
-        ),
-        AfterValidator(_plain_text),
-    ]
+@dataclass(frozen=True)
+class Text(GroupedMetadata):
+    """``Annotated[str, Text(...)]``: stripped of surrounding whitespace,
+    ``min_length``..``max_length`` long, matching ``pattern`` (anchored) if given."""
+
+    min_length: int = 1
+    max_length: int = 200
+    pattern: str | None = None
+
+    def __iter__(self) -> Iterator[Any]:
+        yield StringConstraints(
+            strip_whitespace=True,
+            min_length=self.min_length,
+            max_length=self.max_length,
+            pattern=self.pattern,
+        )
+        yield AfterValidator(_plain_text)
 
 
-def bounded_int(minimum: int = -MAX_INT, maximum: int = MAX_INT) -> Any:
-    """An integer (never a boolean or a float) between ``minimum`` and ``maximum``."""
-    return Annotated[int, Field(ge=minimum, le=maximum)]
+@dataclass(frozen=True)
+class Range(GroupedMetadata):
+    """``Annotated[int, Range(...)]``: between ``minimum`` and ``maximum`` included (strict
+    validation already refuses booleans and floats)."""
+
+    minimum: int = -MAX_INT
+    maximum: int = MAX_INT
+
+    def __iter__(self) -> Iterator[Any]:
+        yield Ge(self.minimum)
+        yield Le(self.maximum)
 
 
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 """A row id: 32 lowercase hexadecimal characters."""
 
-Email = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=254, pattern=EMAIL_PATTERN),
-    AfterValidator(_plain_text),
-]
+Email = Annotated[str, Text(max_length=254, pattern=EMAIL_PATTERN)]
 """An e-mail address (a light shape check: something@domain.tld)."""
 
 

@@ -5,22 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
 import pytest
 from flask import Flask
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, with_config
+from typing_extensions import TypedDict
 
 from app.core.http import json_body, load_body, load_query, require_id
-from app.core.validation import (
-    Email,
-    FutureInstant,
-    Id,
-    PastDate,
-    StrictModel,
-    Text,
-    bounded_int,
-)
+from app.core.validation import STRICT, Email, FutureInstant, Id, PastDate, Range, Text
 from app.errors import ApiError
 
 
@@ -72,28 +65,31 @@ def test_an_optional_body_may_be_empty_but_not_of_another_type(flask_app: Flask)
     assert error.status == 415
 
 
-class Item(StrictModel):
-    n: bounded_int(1)  # type: ignore[valid-type]
+@with_config(STRICT)
+class Item(TypedDict):
+    n: Annotated[int, Range(1)]
 
 
-class Everything(StrictModel):
-    name: Text(max_length=5)  # type: ignore[valid-type]
-    email: Email | None = None
-    born: PastDate = None  # type: ignore[assignment]
-    at: FutureInstant = None  # type: ignore[assignment]
-    count: bounded_int(0, 10) = None  # type: ignore[valid-type]
-    flag: bool = None  # type: ignore[assignment]
-    kind: Literal["a", "b"] = None  # type: ignore[assignment]
-    ref: Id = None  # type: ignore[assignment]
-    items: list[Item] = Field(None, min_length=1)  # type: ignore[arg-type]
+@with_config(STRICT)
+class Everything(TypedDict):
+    name: Annotated[str, Text(max_length=5)]
+    email: NotRequired[Email | None]
+    born: NotRequired[PastDate]
+    at: NotRequired[FutureInstant]
+    count: NotRequired[Annotated[int, Range(0, 10)]]
+    flag: NotRequired[bool]
+    kind: NotRequired[Literal["a", "b"]]
+    ref: NotRequired[Id]
+    items: NotRequired[Annotated[list[Item], Field(min_length=1)]]
 
 
-class Partial(StrictModel):
-    name: Text(max_length=5) = None  # type: ignore[valid-type]
-    count: bounded_int(0, 10) = None  # type: ignore[valid-type]
+@with_config(STRICT)
+class Partial(TypedDict, total=False):
+    name: Annotated[str, Text(max_length=5)]
+    count: Annotated[int, Range(0, 10)]
 
 
-def fields_of(data: dict[str, Any], model: type[BaseModel] = Everything) -> dict[str, str]:
+def fields_of(data: dict[str, Any], model: type[Any] = Everything) -> dict[str, str]:
     error = error_of(lambda: load_body(model, data))
     assert (error.status, error.code) == (400, "invalid_request")
     return error.fields
@@ -210,7 +206,7 @@ def test_date_and_datetime_options() -> None:
 
 
 class Query(BaseModel):
-    page: bounded_int(1, 100) = 1  # type: ignore[valid-type]
+    page: Annotated[int, Range(1, 100)] = 1
     ref: Id | None = None
 
 
