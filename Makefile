@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast clinic-doc lint typecheck architecture pytest catalog bench clean browser
+.PHONY: run test test-fast clinic-doc lint typecheck architecture pytest catalog asyncapi bench clean browser
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,7 +37,8 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# ADR 0003's rules (module boundaries, event names) and a fresh docs/events-catalog.md.
+# ADR 0003's rules (module boundaries, event names, breaking payload changes), a fresh
+# docs/events-catalog.md and a fresh docs/asyncapi.yaml.
 architecture: $(STAMP)
 	$(BIN)/flask --app wsgi events check
 	$(BIN)/flask --app wsgi events catalog --check
@@ -58,6 +59,9 @@ clinic-doc: $(STAMP)
 
 catalog: $(STAMP)
 	$(BIN)/flask --app wsgi events catalog
+
+asyncapi: $(STAMP)
+	$(BIN)/flask --app wsgi events asyncapi
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

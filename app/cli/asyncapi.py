@@ -43,7 +43,10 @@ def write_asyncapi(check_only: bool, output: Path | None) -> None:
             click.get_current_context().exit(1)
         click.echo(f"{shown} is up to date")
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="\n") as file:
-        file.write(fresh)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8", newline="\n") as file:
+            file.write(fresh)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {shown}: {exc.strerror or exc}") from None
     click.echo(f"wrote {shown}")

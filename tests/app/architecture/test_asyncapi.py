@@ -105,3 +105,8 @@ def test_the_command_writes_and_checks(clinic_app: Flask, tmp_path: Path) -> Non
     result = runner.invoke(args=["events", "asyncapi", "--check", "--output", str(path)])
     assert result.exit_code == 1
     assert "is stale" in result.output and "flask --app wsgi events asyncapi" in result.output
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = runner.invoke(args=["events", "asyncapi", "--output", str(blocker / "x.yaml")])
+    assert result.exit_code == 1
+    assert "cannot write" in result.output and "Traceback" not in result.output
