@@ -7,11 +7,18 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 from tests.support.redis_server import RedisServer, redis_server
 
 # The bus's plugin is this project's choice, registered here (nothing registers it at install).
 pytest_plugins = ["app.core.events.pytest_plugin"]
+
+# Property tests are reproducible run to run (a failure in CI fails again locally) and carry no
+# time limit (these machines are noisy). HYPOTHESIS_PROFILE=explore searches wider, at random.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("explore", max_examples=2_000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 os.environ.setdefault("FLASK_LOG_FORMAT", "json")
 os.environ.setdefault("FLASK_LOG_LEVEL", "WARNING")

@@ -21,7 +21,9 @@ import re
 __all__ = ["MASK", "mask_url"]
 
 MASK = "***"
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*(?::?//|:)")
+# Only Redis schemes count as a scheme: in ``user:pw@host`` (no scheme at all) ``user:`` must
+# not be taken for one, or the password would be read as the user and shown.
+_SCHEME = re.compile(r"^(?:rediss?(?:\+[A-Za-z]+)?|unix)(?::?//|:)", re.IGNORECASE)
 _SECRET_PARAMETER = re.compile(
     r"(?P<name>[^?&#=;]*(?:pass|pwd|secret|token|auth)[^?&#=;]*)=(?P<value>[^&#;]*)",
     re.IGNORECASE,
