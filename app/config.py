@@ -35,7 +35,9 @@ SETTINGS: dict[str, Setting] = {
         {}, "handler-id pattern → transport, overriding the default (longest pattern wins)"
     ),
     "EVENTBUS_REDIS_URL": Setting(
-        "redis://127.0.0.1:6379/0", "Redis for both Redis transports (`rediss://` for TLS)"
+        "redis://127.0.0.1:6379/0",
+        "Redis for both Redis transports (`rediss://` for TLS; `redis+sentinel://`, and "
+        "`redis+cluster://` for Streams: docs/transports/redis-streams.md)",
     ),
     "EVENTBUS_KEY_PREFIX": Setting("eventbus", "prefix of every Redis key the bus writes"),
     "EVENTBUS_STRICT": Setting(
@@ -54,6 +56,11 @@ SETTINGS: dict[str, Setting] = {
     "EVENTBUS_STREAM_MAXLEN": Setting(
         100_000,
         "approximate stream length kept; entries some group has not acked are never trimmed",
+    ),
+    "EVENTBUS_STREAMS_KEY_LAYOUT": Setting(
+        "auto",
+        "Streams key layout: `flat`, `hash-tagged` (one slot per event type), `auto` "
+        "(hash-tagged on `redis+cluster://`)",
     ),
     "EVENTBUS_CLAIM_IDLE_MS": Setting(
         60_000, "a pending entry idle this long is claimed from its (presumed dead) consumer"

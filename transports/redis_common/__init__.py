@@ -8,7 +8,8 @@ ordering entry ids) and ``errors`` (which exceptions a Redis call raises; operat
 
 from __future__ import annotations
 
-from .connection import RedisClient, Role, connect
+from .addresses import RedisAddress, Topology, parse_address
+from .connection import RedisClient, Role, connect, is_cluster
 from .errors import REDIS_ERRORS, describe_error, redis_errors_as_transport_errors
 from .stream_ids import id_ms, is_stream_id, next_id, parse_id
 from .text import text
@@ -17,14 +18,18 @@ from .urls import MASK, mask_url
 __all__ = [
     "MASK",
     "REDIS_ERRORS",
+    "RedisAddress",
     "RedisClient",
     "Role",
+    "Topology",
     "connect",
     "describe_error",
     "id_ms",
+    "is_cluster",
     "is_stream_id",
     "mask_url",
     "next_id",
+    "parse_address",
     "parse_id",
     "redis_errors_as_transport_errors",
     "text",

@@ -16,7 +16,6 @@ from .claim import (
     autoclaim,
     own_pending,
     parse_autoclaim,
-    raw_autoclaim_client,
     reacquire,
 )
 from .consumer import GroupConsumer
@@ -66,7 +65,6 @@ __all__ = [
     "next_id",
     "own_pending",
     "parse_autoclaim",
-    "raw_autoclaim_client",
     "reacquire",
     "running_worker",
     "safe_trim_id",

@@ -26,11 +26,16 @@ __all__ = [
     "autoclaim",
     "own_pending",
     "parse_autoclaim",
-    "raw_autoclaim_client",
     "reacquire",
 ]
 
 _PAGES_PER_CLAIM = 10
+_AUTOCLAIM = (
+    "return redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], "
+    "'COUNT', ARGV[5], 'JUSTID')"
+)
+"""XAUTOCLAIM through EVAL: its reply comes back whole (redis-py's parser drops the cursor of
+a JUSTID reply, on one node and on a cluster alike); one key, so any topology routes it."""
 
 
 @dataclass(frozen=True)
@@ -47,17 +52,6 @@ class Reacquired:
     deliveries: int = 0
 
 
-def raw_autoclaim_client(client: Any) -> Any:
-    """A client sharing ``client``'s pool whose ``XAUTOCLAIM`` replies come back unparsed.
-
-    redis-py drops the cursor of a ``JUSTID`` reply; the raw reply keeps it and the list of
-    deleted ids. ``client`` itself is not changed.
-    """
-    sibling = type(client)(connection_pool=client.connection_pool)
-    sibling.set_response_callback("XAUTOCLAIM", lambda response, **options: response)
-    return sibling
-
-
 def parse_autoclaim(reply: Any) -> tuple[bytes, list[bytes], list[bytes]]:
     """``(cursor, claimed ids, deleted ids)`` from a raw ``XAUTOCLAIM ... JUSTID`` reply."""
     cursor = reply[0]
@@ -67,7 +61,7 @@ def parse_autoclaim(reply: Any) -> tuple[bytes, list[bytes], list[bytes]]:
 
 
 def autoclaim(
-    raw_client: Any, stream: str, group: str, consumer: str, *, min_idle_ms: int, count: int
+    client: Any, stream: str, group: str, consumer: str, *, min_idle_ms: int, count: int
 ) -> tuple[list[bytes], list[bytes]]:
     """Move entries idle over ``min_idle_ms`` to ``consumer`` without bumping their counts.
 
@@ -78,9 +72,7 @@ def autoclaim(
     claimed: list[bytes] = []
     deleted: list[bytes] = []
     for _ in range(_PAGES_PER_CLAIM):
-        reply = raw_client.execute_command(
-            "XAUTOCLAIM", stream, group, consumer, min_idle_ms, cursor, "COUNT", count, "JUSTID"
-        )
+        reply = client.eval(_AUTOCLAIM, 1, stream, group, consumer, min_idle_ms, cursor, count)
         cursor, more, gone = parse_autoclaim(reply)
         claimed += more
         deleted += gone
@@ -118,11 +110,30 @@ def reacquire(
     before, claimed = pipe.execute()
     if not before:
         return Reacquired("gone")
+    idle_ms, deliveries = _pending_row(before[0])
     if claimed:
         claimed_id, fields = claimed[0]
         if claimed_id is None or not fields:
-            return Reacquired("deleted", deliveries=int(before[0]["times_delivered"]))
-        return Reacquired("claimed", fields, int(before[0]["times_delivered"]) + 1)
-    if int(before[0]["time_since_delivered"]) < min_idle_ms:
+            return Reacquired("deleted", deliveries=deliveries)
+        return Reacquired("claimed", _field_map(fields), deliveries + 1)
+    if idle_ms < min_idle_ms:
         return Reacquired("gone")
-    return Reacquired("deleted", deliveries=int(before[0]["times_delivered"]))
+    return Reacquired("deleted", deliveries=deliveries)
+
+
+def _pending_row(row: Any) -> tuple[int, int]:
+    """``(idle ms, deliveries)`` of one ``XPENDING`` row, parsed (a dict) or raw (a list).
+
+    redis-py parses the replies of a ``MULTI`` on one Redis, but its cluster client returns
+    them raw: ``[id, consumer, idle ms, deliveries]``.
+    """
+    if isinstance(row, dict):
+        return int(row["time_since_delivered"]), int(row["times_delivered"])
+    return int(row[2]), int(row[3])
+
+
+def _field_map(fields: Any) -> dict[Any, Any]:
+    """An entry's fields as a dict, from a parsed (dict) or raw (flat list) reply."""
+    if isinstance(fields, dict):
+        return fields
+    return dict(zip(fields[::2], fields[1::2], strict=True))

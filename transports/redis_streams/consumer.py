@@ -31,16 +31,14 @@ import threading
 import time
 from typing import Any
 
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError, ResponseError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-
 from app.log import get_logger
 
+from ..redis_common import REDIS_ERRORS
 from .backlog import BurstBacklog
 from .claim import autoclaim, own_pending, reacquire
 from .delivery import Entry, EntryDelivery, Outcome
 from .groups import ensure_group
+from .keys import hash_tag
 from .reconnect import BURST_RECONNECT_ATTEMPTS, RedisErrors, is_missing_group
 
 __all__ = ["BURST_RECONNECT_ATTEMPTS", "GroupConsumer"]
@@ -49,10 +47,9 @@ __all__ = ["BURST_RECONNECT_ATTEMPTS", "GroupConsumer"]
 class GroupConsumer:
     """Consumes ``streams`` as ``delivery.consumer`` in ``delivery.handler_id``'s group."""
 
-    def __init__(self, delivery: EntryDelivery, raw_client: Any, streams: tuple[str, ...]) -> None:
+    def __init__(self, delivery: EntryDelivery, streams: tuple[str, ...]) -> None:
         self.delivery = delivery
         self.client = delivery.client
-        self.raw_client = raw_client
         self.settings = delivery.settings
         self.group = delivery.handler_id
         self.consumer = delivery.consumer
@@ -70,6 +67,12 @@ class GroupConsumer:
         self._missing_group = False
         self._backlog: BurstBacklog | None = None
         self._log: Any = get_logger("eventbus.streams")
+
+    @property
+    def read_set_label(self) -> str:
+        """``""``, or ``"-{<event type>}"`` when this consumer reads one slot's streams."""
+        tag = hash_tag(self.streams[0]) if self.streams else None
+        return f"-{{{tag}}}" if tag else ""
 
     def run(
         self,
@@ -108,8 +111,8 @@ class GroupConsumer:
                         if self._idle():
                             break
                         self._wait_in_burst(stop)
-                except (RedisConnectionError, RedisTimeoutError, ResponseError) as exc:
-                    errors.failed(exc, stop)  # backs off, or gives up (burst) by raising
+                except Exception as exc:  # any Redis call's failure, whatever its type
+                    errors.failed(exc, stop)  # backs off, or gives up by raising
                     if is_missing_group(exc):
                         self._missing_group = True
                     else:
@@ -220,7 +223,7 @@ class GroupConsumer:
         self._claimed_last = 0
         for stream in self.streams:
             claimed, deleted = autoclaim(
-                self.raw_client,
+                self.client,
                 stream,
                 self.group,
                 self.consumer,
@@ -274,7 +277,7 @@ class GroupConsumer:
             return
         try:
             self._send_acks()
-        except RedisError as exc:
+        except REDIS_ERRORS as exc:
             lost = sum(len(ids) for ids in self._acks.values())  # they will be delivered again
             error = f"{type(exc).__name__}: {exc}"[:300]
             self._log.error("acks.lost_on_stop", handler_id=self.group, count=lost, error=error)

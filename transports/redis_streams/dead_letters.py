@@ -1,13 +1,17 @@
-"""The dead-letter stream: writing a dead letter, and the operator's ``DeadLetterStore``.
+"""The dead-letter streams: writing a dead letter, and the operator's ``DeadLetterStore``.
 
-A dead letter is written by :func:`dead_letter` in ONE ``MULTI``: ``XADD`` to
-``P:dead-letters`` (handler id, source stream and entry id, delivery count, error class,
-reason, time, consumer, and every original field prefixed ``event.``) and ``XACK`` of the
-entry for that handler's group; so an entry is never both acknowledged and unrecorded.
-The dead-letter stream is never trimmed by the bus: ``flask events dlq purge`` empties it.
+A dead letter is written by :func:`dead_letter` in ONE ``MULTI``: ``XADD`` to the dead-letter
+stream of its source stream (``P:dead-letters``, or ``P:dead-letters:{<event type>}`` in the
+hash-tagged layout: same slot as the source) with the handler id, source stream and entry id,
+delivery count, error class, reason, time, consumer, and every original field prefixed
+``event.``; and ``XACK`` of the entry for that handler's group; so an entry is never both
+acknowledged and unrecorded. Dead-letter streams are never trimmed by the bus:
+``flask events dlq purge`` empties them.
 
 :class:`StreamsDeadLetterStore` implements ``app.core.events.dead_letters.DeadLetterStore``.
-``replay`` writes the original fields to the handler's replay stream ``P:replay:<handler>``,
+Ids are the entry ids of the dead-letter stream; in the hash-tagged layout
+``<entry id>@<event type>`` (which of the streams). ``replay`` writes the original fields to
+the handler's replay stream (``P:replay:<handler>``, or ``P:replay:<handler>:{<event type>}``),
 which only that handler's group reads (the event's other handlers are not affected), and
 deletes the dead letter in the same ``MULTI``. Thread safety: as redis-py's client (safe).
 """
@@ -21,9 +25,9 @@ from app.core.events.dead_letters import DeadLetter
 from app.core.events.envelope import Envelope, utc_timestamp
 from app.core.events.exceptions import MalformedEnvelopeError
 
-from ..redis_common import is_stream_id, redis_errors_as_transport_errors, text
+from ..redis_common import is_stream_id, parse_id, redis_errors_as_transport_errors, text
 from .groups import ensure_group
-from .keys import StreamKeys
+from .keys import StreamKeys, hash_tag
 
 __all__ = [
     "TRANSPORT_NAME",
@@ -64,7 +68,7 @@ def dead_letter(
         key = text(name)
         record[_EVENT + key] = value
     pipe = client.pipeline(transaction=True)
-    pipe.xadd(keys.dead_letters, record)
+    pipe.xadd(keys.dead_letters_of(stream), record)
     pipe.xack(stream, group, entry_id)
     pipe.execute()
 
@@ -80,19 +84,25 @@ class StreamsDeadLetterStore:
 
     @redis_errors_as_transport_errors
     def list(self, limit: int = 100) -> Sequence[DeadLetter]:
-        """The oldest ``limit`` dead letters."""
-        rows = self._client.xrange(self._keys.dead_letters, "-", "+", count=limit)
-        return [_dead_letter(entry_id, fields) for entry_id, fields in rows]
+        """The oldest ``limit`` dead letters (over every dead-letter stream)."""
+        found: list[tuple[tuple[int, int], str, bytes, Any]] = []
+        for stream in self._streams():
+            for entry_id, fields in self._client.xrange(stream, "-", "+", count=limit):
+                found.append((parse_id(entry_id), stream, entry_id, fields))
+        found.sort(key=lambda row: row[0])
+        return [
+            _dead_letter(self._public_id(stream, entry_id), fields)
+            for _, stream, entry_id, fields in found[:limit]
+        ]
 
     @redis_errors_as_transport_errors
     def get(self, dead_letter_id: str) -> DeadLetter:
-        """One dead letter; ``KeyError`` if unknown (or not a stream id at all)."""
-        if not is_stream_id(dead_letter_id):
-            raise KeyError(dead_letter_id)
-        rows = self._client.xrange(self._keys.dead_letters, dead_letter_id, dead_letter_id)
+        """One dead letter; ``KeyError`` if unknown (or not a dead-letter id at all)."""
+        stream, entry_id = self._locate(dead_letter_id)
+        rows = self._client.xrange(stream, entry_id, entry_id)
         if not rows:
             raise KeyError(dead_letter_id)
-        return _dead_letter(*rows[0])
+        return _dead_letter(dead_letter_id, rows[0][1])
 
     @redis_errors_as_transport_errors
     def replay(self, dead_letter_id: str) -> None:
@@ -102,50 +112,80 @@ class StreamsDeadLetterStore:
             raise ValueError(
                 f"dead letter {dead_letter_id} has no valid event to replay ({letter.reason})"
             )
-        replay = self._keys.replay(letter.handler_id)
+        stream, entry_id = self._locate(dead_letter_id)
+        replay = self._keys.replay_of(letter.handler_id, stream)  # same slot as ``stream``
         ensure_group(self._client, replay, letter.handler_id)
         pipe = self._client.pipeline(transaction=True)
         pipe.xadd(replay, letter.envelope.to_fields())
-        pipe.xdel(self._keys.dead_letters, dead_letter_id)
+        pipe.xdel(stream, entry_id)
         pipe.execute()
 
     @redis_errors_as_transport_errors
     def purge(self, dead_letter_id: str | None = None) -> int:
         """Delete one dead letter (or all when ``None``); return how many were deleted."""
         if dead_letter_id is None:
-            pipe = self._client.pipeline(transaction=True)
-            pipe.xlen(self._keys.dead_letters)
-            pipe.delete(self._keys.dead_letters)
-            count, _ = pipe.execute()
-            return int(count)
-        if not is_stream_id(dead_letter_id):
+            deleted = 0
+            for stream in self._streams():
+                pipe = self._client.pipeline(transaction=True)
+                pipe.xlen(stream)
+                pipe.delete(stream)
+                count, _ = pipe.execute()
+                deleted += int(count)
+            return deleted
+        try:
+            stream, entry_id = self._locate(dead_letter_id)
+        except KeyError:
             return 0
-        return int(self._client.xdel(self._keys.dead_letters, dead_letter_id))
+        return int(self._client.xdel(stream, entry_id))
 
     @redis_errors_as_transport_errors
     def count(self) -> int:
         """How many dead letters there are."""
-        return int(self._client.xlen(self._keys.dead_letters))
+        return sum(int(self._client.xlen(stream)) for stream in self._streams())
 
     @redis_errors_as_transport_errors
     def count_by_handler(self, scan_limit: int = 100_000) -> dict[str, int]:
         """Dead letters per handler id (reads at most ``scan_limit`` entries)."""
         counts: dict[str, int] = {}
-        start: str = "-"
         seen = 0
-        while seen < scan_limit:
-            rows = self._client.xrange(self._keys.dead_letters, start, "+", count=1000)
-            for entry_id, fields in rows:
-                handler = text(fields.get(b"handler", b"?"))
-                counts[handler] = counts.get(handler, 0) + 1
-                start = "(" + text(entry_id)
-            seen += len(rows)
-            if len(rows) < 1000:
-                break
+        for stream in self._streams():
+            start: str = "-"
+            while seen < scan_limit:
+                rows = self._client.xrange(stream, start, "+", count=1000)
+                for entry_id, fields in rows:
+                    handler = text(fields.get(b"handler", b"?"))
+                    counts[handler] = counts.get(handler, 0) + 1
+                    start = "(" + text(entry_id)
+                seen += len(rows)
+                if len(rows) < 1000:
+                    break
         return counts
 
+    def _streams(self) -> tuple[str, ...]:
+        """Every dead-letter stream: the one of the flat layout, or each existing tagged one."""
+        if not self._keys.hash_tagged:
+            return (self._keys.dead_letters,)
+        found = self._client.scan_iter(match=self._keys.dead_letters_pattern, count=1000)
+        return tuple(sorted({text(key) for key in found}))
 
-def _dead_letter(entry_id: bytes, fields: Mapping[bytes, bytes]) -> DeadLetter:
+    def _public_id(self, stream: str, entry_id: bytes | str) -> str:
+        if not self._keys.hash_tagged:
+            return text(entry_id)
+        return f"{text(entry_id)}@{hash_tag(stream)}"
+
+    def _locate(self, dead_letter_id: str) -> tuple[str, str]:
+        """``(dead-letter stream, entry id)`` of a public id; ``KeyError`` if malformed."""
+        entry_id, at, event_type = str(dead_letter_id).partition("@")
+        if not is_stream_id(entry_id) or bool(at) != self._keys.hash_tagged:
+            raise KeyError(dead_letter_id)
+        if not at:
+            return self._keys.dead_letters, entry_id
+        if not event_type or any(char in event_type for char in "{}*?[]"):
+            raise KeyError(dead_letter_id)
+        return self._keys.dead_letters_of(self._keys.stream(event_type)), entry_id
+
+
+def _dead_letter(letter_id: str, fields: Mapping[bytes, bytes]) -> DeadLetter:
     meta = {text(k): text(v) for k, v in fields.items() if not k.startswith(b"event.")}
     original = {k[len(_EVENT) :]: v for k, v in fields.items() if k.startswith(b"event.")}
     try:
@@ -153,7 +193,7 @@ def _dead_letter(entry_id: bytes, fields: Mapping[bytes, bytes]) -> DeadLetter:
     except MalformedEnvelopeError:
         envelope = None
     return DeadLetter(
-        id=text(entry_id),
+        id=letter_id,
         transport=TRANSPORT_NAME,
         handler_id=meta.get("handler", "?"),
         reason=meta.get("reason", ""),

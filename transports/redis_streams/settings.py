@@ -12,7 +12,7 @@ from typing import Any
 
 from app.core.events.exceptions import ConfigurationError
 
-from ..redis_common import mask_url
+from ..redis_common import Topology, parse_address
 from .keys import StreamKeys
 
 __all__ = ["StreamsSettings"]
@@ -27,6 +27,7 @@ _POSITIVE = (
     "EVENTBUS_CONSUMER_EXPIRY_MS",
 )
 _OPTIONAL = ("EVENTBUS_STREAM_MAXLEN", "EVENTBUS_STREAM_MAX_AGE_MS")
+_LAYOUTS = ("auto", "flat", "hash-tagged")
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,21 @@ class StreamsSettings:
             if config.get(key) not in (None, 0) and not _positive(config.get(key))
         ]
         url = str(config.get("EVENTBUS_REDIS_URL") or "")
-        if not url.startswith(("redis://", "rediss://", "unix://")):
-            problems.append(f"EVENTBUS_REDIS_URL must be a redis:// URL, got {mask_url(url)!r}")
+        topology: Topology = "single"
+        try:
+            topology = parse_address(url).topology
+        except ValueError as exc:
+            problems.append(f"EVENTBUS_REDIS_URL: {exc}")
+        layout = config.get("EVENTBUS_STREAMS_KEY_LAYOUT") or "auto"
+        if layout not in _LAYOUTS:
+            problems.append(
+                f"EVENTBUS_STREAMS_KEY_LAYOUT must be one of {', '.join(_LAYOUTS)}, got {layout!r}"
+            )
+        elif layout == "flat" and topology == "cluster":
+            problems.append(
+                "EVENTBUS_STREAMS_KEY_LAYOUT=flat cannot work on a Redis Cluster "
+                "(its dead letters and replays would cross slots): use auto or hash-tagged"
+            )
         prefix = str(config.get("EVENTBUS_KEY_PREFIX") or "").strip()
         if not prefix:
             problems.append("EVENTBUS_KEY_PREFIX must not be empty")
@@ -70,7 +84,7 @@ class StreamsSettings:
             )
         return cls(
             redis_url=url,
-            keys=StreamKeys(prefix),
+            keys=StreamKeys(prefix, hash_tagged=_hash_tagged(layout, topology)),
             max_deliveries=int(config["EVENTBUS_MAX_DELIVERIES"]),
             maxlen=int(config.get("EVENTBUS_STREAM_MAXLEN") or 0) or None,
             max_age_ms=int(config.get("EVENTBUS_STREAM_MAX_AGE_MS") or 0) or None,
@@ -95,6 +109,10 @@ class StreamsSettings:
         """
         delay_ms = self.backoff_ms * 2 ** max(0, min(deliveries - 1, 30))
         return float(min(delay_ms, self.claim_idle_ms / 2)) / 1000
+
+
+def _hash_tagged(layout: object, topology: Topology) -> bool:
+    return layout == "hash-tagged" or (layout == "auto" and topology == "cluster")
 
 
 def _positive(value: object) -> bool:

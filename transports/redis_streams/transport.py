@@ -38,7 +38,13 @@ from app.core.events.subscriptions import Subscription
 from app.log import get_logger
 
 from ..operations import TransportStats
-from ..redis_common import connect, mask_url, redis_errors_as_transport_errors
+from ..redis_common import (
+    REDIS_ERRORS,
+    connect,
+    is_cluster,
+    mask_url,
+    redis_errors_as_transport_errors,
+)
 from .dead_letters import (
     TRANSPORT_NAME,
     StreamsDeadLetterStore,
@@ -98,7 +104,7 @@ class RedisStreamsTransport:
             self.client.execute_command(
                 "XADD", stream, "*", *chain.from_iterable(envelope.to_fields().items())
             )
-        except RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise TransportError(
                 f"could not publish {envelope.type} event {envelope.id} to Redis at "
                 f"{mask_url(self.settings.redis_url)}: {type(exc).__name__}: {exc}"
@@ -107,18 +113,22 @@ class RedisStreamsTransport:
     def publish_batch(self, items: Sequence[tuple[Envelope, Sequence[Subscription]]]) -> None:
         """One ``XADD`` per envelope, all in one ``MULTI`` round trip: all written, or none.
 
-        Used by the bus's ``send_remote_batch`` (the outbox relay). Raises
-        :class:`TransportError` if the batch was not written.
+        On a Redis Cluster the event types' streams live in different slots, which no
+        ``MULTI`` spans: the ``XADD``s go in one pipeline instead (one round trip per master,
+        in parallel), so a batch that fails part way may be partly written; the relay then
+        sends it again, and consumers already tolerate an event id seen twice. Used by the
+        bus's ``send_remote_batch`` (the outbox relay). Raises :class:`TransportError` if the
+        batch was not (wholly) written.
         """
         streams = [self._ready_stream(envelope.type, subs) for envelope, subs in items]
-        pipe = self.client.pipeline(transaction=True)
+        pipe = self.client.pipeline(transaction=not is_cluster(self.client))
         for stream, (envelope, _) in zip(streams, items, strict=True):
             pipe.execute_command(
                 "XADD", stream, "*", *chain.from_iterable(envelope.to_fields().items())
             )
         try:
             pipe.execute()
-        except RedisError as exc:
+        except REDIS_ERRORS as exc:
             raise TransportError(
                 f"could not publish a batch of {len(items)} events to Redis at "
                 f"{mask_url(self.settings.redis_url)}: {type(exc).__name__}: {exc}"
@@ -153,7 +163,7 @@ class RedisStreamsTransport:
             try:
                 for handler_id in sorted(missing):
                     ensure_group(self.client, stream, handler_id)
-            except RedisError as exc:
+            except REDIS_ERRORS as exc:
                 raise TransportError(
                     f"could not create consumer groups on {stream} at "
                     f"{mask_url(self.settings.redis_url)}: {type(exc).__name__}: {exc}"

@@ -47,7 +47,6 @@ from app.log import get_logger
 from app.worker_scope import WorkerScope
 
 from ..redis_common import connect, mask_url
-from .claim import raw_autoclaim_client
 from .consumer import GroupConsumer
 from .dead_letters import TRANSPORT_NAME
 from .delivery import ContextFactory, EntryDelivery
@@ -132,7 +131,7 @@ class StreamsWorker:
             handler_id: keys.handler_streams(handler_id, types)
             for handler_id, types in sorted(handler_event_types(subscriptions).items())
         }
-        raw = raw_autoclaim_client(self.client)
+        # one consumer per handler and read set: on a cluster, one per event type (one slot)
         self.consumers = [
             GroupConsumer(
                 EntryDelivery(
@@ -144,11 +143,11 @@ class StreamsWorker:
                     context=context,
                     after_delivery=after_delivery,
                 ),
-                raw,
                 streams,
             )
             for slot in range(concurrency)
-            for handler_id, streams in self.plan.items()
+            for handler_id, types in sorted(handler_event_types(subscriptions).items())
+            for streams in keys.read_sets(handler_id, types)
         ]
         self._log: Any = get_logger("eventbus.streams")
         self._threads = WorkerThreads(self._log)
@@ -210,7 +209,7 @@ class StreamsWorker:
         self._threads.burst = burst
         consumers = [
             (
-                f"eventbus-{consumer.group}-{consumer.consumer}",
+                f"eventbus-{consumer.group}-{consumer.consumer}{consumer.read_set_label}",
                 partial(
                     consumer.run, self._stop, burst, reconnect_attempts=self.reconnect_attempts
                 ),

@@ -11,6 +11,7 @@ import redis
 from app.core.events import EventBus, Router
 from app.core.events.envelope import Envelope, new_event_id
 from app.core.events.subscriptions import Subscription
+from transports.redis_common import connect
 from transports.redis_streams import (
     RedisStreamsTransport,
     StreamKeys,
@@ -23,8 +24,13 @@ TRANSPORT = "redis-streams"
 
 
 def bounded_client(url: str) -> Any:
-    """A client for test code: every connect and reply is waited for at most a bounded time."""
-    return redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=10)
+    """A client for test code: every connect and reply is waited for at most a bounded time.
+
+    Any ``EVENTBUS_REDIS_URL`` form (one Redis, ``redis+cluster://``, ``redis+sentinel://``).
+    """
+    if url.startswith("redis://"):
+        return redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=10)
+    return connect(url, "admin", block_ms=20_000)
 
 
 def fast_settings(
@@ -33,7 +39,7 @@ def fast_settings(
     """Settings with short timings so tests stay fast."""
     values: dict[str, Any] = {
         "redis_url": url,
-        "keys": StreamKeys(prefix),
+        "keys": StreamKeys(prefix, hash_tagged=url.startswith(("redis+cluster", "rediss+cluster"))),
         "max_deliveries": 3,
         "claim_idle_ms": 1_000,
         "block_ms": 100,

@@ -12,7 +12,6 @@ from transports.redis_streams import (
     next_id,
     own_pending,
     parse_autoclaim,
-    raw_autoclaim_client,
     reacquire,
 )
 
@@ -49,14 +48,10 @@ def test_autoclaim_moves_idle_entries_without_counting_a_delivery(
 ) -> None:
     stream, ids = _stream_with_pending(any_redis, key_prefix, 5)
     time.sleep(0.05)
-    claimed, deleted = autoclaim(
-        raw_autoclaim_client(any_redis), stream, "g", "alive:0", min_idle_ms=20, count=10
-    )
+    claimed, deleted = autoclaim(any_redis, stream, "g", "alive:0", min_idle_ms=20, count=10)
     assert claimed == ids and deleted == []
     assert all(_deliveries(any_redis, stream, i) == (1, b"alive:0") for i in ids)
-    assert autoclaim(
-        raw_autoclaim_client(any_redis), stream, "g", "x:0", min_idle_ms=60_000, count=10
-    ) == ([], [])
+    assert autoclaim(any_redis, stream, "g", "x:0", min_idle_ms=60_000, count=10) == ([], [])
 
 
 def test_autoclaim_of_a_deleted_entry_is_reported_or_claimed(
@@ -65,9 +60,7 @@ def test_autoclaim_of_a_deleted_entry_is_reported_or_claimed(
     stream, ids = _stream_with_pending(any_redis, key_prefix, 3)
     any_redis.xdel(stream, ids[1])
     time.sleep(0.05)
-    claimed, deleted = autoclaim(
-        raw_autoclaim_client(any_redis), stream, "g", "alive:0", min_idle_ms=20, count=10
-    )
+    claimed, deleted = autoclaim(any_redis, stream, "g", "alive:0", min_idle_ms=20, count=10)
     if deleted:  # Redis 7.0+: reported and dropped from the pending list
         assert deleted == [ids[1]] and claimed == [ids[0], ids[2]]
     else:  # 6.2: claimed like the others; reacquire finds the body gone

@@ -29,7 +29,6 @@ from transports.redis_streams import (
     WorkerStuckError,
     connect,
     drain,
-    raw_autoclaim_client,
 )
 
 
@@ -123,7 +122,6 @@ def test_a_burst_consumer_gives_up_when_redis_errors_persist(key_prefix: str) ->
     client = connect(url, "worker", block_ms=settings.block_ms)
     consumer = GroupConsumer(
         EntryDelivery(EventBus(), client, settings, "t.h", "w:0"),
-        raw_autoclaim_client(client),
         (settings.keys.stream("patient.created"),),
     )
     with pytest.raises(TransportError, match=r"gave up on handler t\.h: .* after 3 attempts"):

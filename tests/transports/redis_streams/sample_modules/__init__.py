@@ -28,7 +28,7 @@ import threading
 import time
 from typing import Any
 
-import redis
+from transports.redis_common import connect
 
 HOLD_LIMIT_S = 120.0
 """The longest a gated or held handler waits (a guard: the tests release or kill it first)."""
@@ -40,9 +40,7 @@ def client() -> Any:
     """One Redis client per thread, for the URL the worker itself uses."""
     found = getattr(_local, "client", None)
     if found is None:
-        found = redis.Redis.from_url(
-            os.environ["FLASK_EVENTBUS_REDIS_URL"], socket_timeout=30, socket_connect_timeout=10
-        )
+        found = connect(os.environ["FLASK_EVENTBUS_REDIS_URL"], "admin", block_ms=20_000)
         _local.client = found
     return found
 
