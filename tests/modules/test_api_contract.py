@@ -1,10 +1,12 @@
 """The HTTP API against its own OpenAPI document: schemathesis fuzzes every operation.
 
 For each operation of ``/openapi.json`` hypothesis draws requests from the document (bounded:
-``EXAMPLES`` per operation), half of them aimed at rows that exist (a patient, an appointment,
-an invoice, a message made first), and schemathesis checks each response: never a 5xx, a
-status code the document lists, the declared content type and a body matching the declared
-schema. Runs on SQLite and PostgreSQL (the in-process setups of ``clinic``).
+``EXAMPLES`` per operation, valid ones and ones that break the document on purpose), half of
+them aimed at rows that exist (a patient, an appointment, an invoice, a message made first:
+path ids and a body's ``patient_id``), and schemathesis checks each response: never a 5xx, a
+status code the document lists, the declared content type, a body matching the declared
+schema, and every request that breaks the document refused with a 4xx. Runs on SQLite and
+PostgreSQL (the in-process setups of ``clinic``).
 """
 
 from __future__ import annotations
@@ -15,14 +17,17 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
     response_schema_conformance,
     status_code_conformance,
 )
 
 from app.core.http import operation_of
+from app.core.validation import is_id
 from tests.modules.clinic import Clinic
 
 EXAMPLES = 12
@@ -32,6 +37,7 @@ CHECKS = (
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
+    negative_data_rejection,
 )
 
 
@@ -66,8 +72,12 @@ def test_every_operation_keeps_to_the_document(clinic: Clinic) -> None:
     assert len(operations) == len(api_routes(clinic))  # every endpoint, not a subset
     failures: list[str] = []
     for operation in operations:
+        cases = st.one_of(
+            operation.as_strategy(GenerationMode.POSITIVE),
+            operation.as_strategy(GenerationMode.NEGATIVE),
+        )
 
-        @given(case=operation.as_strategy(), aim=st.booleans())
+        @given(case=cases, aim=st.booleans())
         @settings(
             max_examples=EXAMPLES,
             deadline=None,
@@ -79,6 +89,8 @@ def test_every_operation_keeps_to_the_document(clinic: Clinic) -> None:
                 case.path_parameters = {
                     name: ids.get(name, value) for name, value in case.path_parameters.items()
                 }
+            if aim and isinstance(case.body, dict) and is_id(case.body.get("patient_id")):
+                case.body = {**case.body, "patient_id": ids["patient_id"]}  # a row that exists
             case.call_and_validate(checks=CHECKS)
 
         try:
