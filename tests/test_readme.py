@@ -34,6 +34,7 @@ from tests.support.walkthrough import (
     session_of,
     shell_block,
     steps,
+    upgraded_database,
     walkthrough_session,
 )
 
@@ -189,7 +190,7 @@ def test_every_worker_line_starts_serves_and_stops_cleanly(
         FLASK_EVENTBUS_REDIS_URL=real_redis.url,  # the test's server and prefix, never the user's
         FLASK_EVENTBUS_KEY_PREFIX=key_prefix,
         FLASK_LOG_FORMAT="json",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'workers.db'}",
+        DATABASE_URL=upgraded_database(tmp_path / "workers.db"),
     )
     try:
         for step in commands:
@@ -220,7 +221,7 @@ def test_the_printed_rq_worker_line_runs_from_the_checkout(
         FLASK_EVENTBUS_KEY_PREFIX=key_prefix,
         FLASK_EVENTBUS_TRANSPORT="rq",
         FLASK_LOG_FORMAT="json",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'rq.db'}",
+        DATABASE_URL=upgraded_database(tmp_path / "rq.db"),
     )
     printed = subprocess.run(
         ["flask", "--app", "wsgi", "events", "rq-command"],

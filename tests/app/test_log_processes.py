@@ -24,6 +24,7 @@ from tests.support.rq_workers import (
     rq_worker_command,
     run_worker,
 )
+from tests.support.walkthrough import upgraded_database
 
 pytestmark = pytest.mark.slow
 
@@ -65,7 +66,7 @@ def test_gunicorn_logs_only_app_json_lines(tmp_path: Path) -> None:
     env.update(
         FLASK_LOG_FORMAT="json",
         FLASK_LOG_LEVEL="INFO",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'g.db'}",
+        DATABASE_URL=upgraded_database(tmp_path / "g.db"),
         PYTHONUNBUFFERED="1",
     )
     gunicorn = str(Path(sys.executable).parent / "gunicorn")

@@ -44,6 +44,7 @@ __all__ = [
     "session_of",
     "shell_block",
     "steps",
+    "upgraded_database",
     "walkthrough_session",
 ]
 
@@ -206,6 +207,28 @@ def clinic_server(database: Path, extra_env: Mapping[str, str] | None = None) ->
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+def upgraded_database(path: Path) -> str:
+    """The URL of a SQLite database at ``path`` brought to the schema's head the way
+    ``make run`` does it (``flask --app wsgi db upgrade``), for the processes a test starts
+    as the README says (workers, gunicorn) after ``make run``. A checkout without the ``db``
+    command (apps that create their tables at start) needs nothing."""
+    url = f"sqlite:///{path}"
+    env = _clean_env()
+    env["DATABASE_URL"] = url
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if result.returncode != 0 and "No such command 'db'" not in result.stderr:
+        raise AssertionError(f"flask db upgrade failed:\n{result.stdout}{result.stderr}")
+    return url
 
 
 def walkthrough_session() -> tuple[list[Step], list[str]]:
