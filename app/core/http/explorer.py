@@ -25,9 +25,7 @@ def cached_document(app: Flask) -> dict[str, Any]:
     """The app's OpenAPI document, built on first use and kept in ``app.extensions``."""
     document: dict[str, Any] | None = app.extensions.get(_EXTENSION)
     if document is None:
-        document = openapi_document(
-            app, title=app.config.get("API_TITLE", "Clinic API"), version=_version()
-        )
+        document = openapi_document(app, title="Clinic API", version=_version())
         app.extensions[_EXTENSION] = document
     return document
 

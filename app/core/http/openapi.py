@@ -74,9 +74,14 @@ def _components(operations: list[tuple[Rule, str, Operation]]) -> dict[str, Any]
         for model in declared.responses.values():
             if model is not None:
                 wanted[model] = "serialization"
+    names = sorted(shape.__name__ for shape in wanted)
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:  # components are referenced by class name: two of one name would collide
+        raise ValueError(f"two request or response shapes are named {', '.join(repeated)}")
     inputs = [(shape.__name__, mode, adapter_for(shape)) for shape, mode in wanted.items()]
     _, top = TypeAdapter.json_schemas(inputs, ref_template=_REF)
-    return dict(sorted(top.get("$defs", {}).items()))
+    schemas: dict[str, Any] = top.get("$defs", {})
+    return dict(sorted(schemas.items()))
 
 
 def _ref(shape: type[Any]) -> dict[str, str]:

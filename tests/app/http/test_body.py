@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal, NotRequired
 
 import pytest
 from flask import Flask
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel, Field, with_config
 from typing_extensions import TypedDict
 
@@ -230,3 +232,26 @@ def test_require_id_is_a_404_for_anything_that_is_not_an_id() -> None:
     assert require_id("c" * 32, "thing") == "c" * 32
     error = error_of(lambda: require_id("../etc/passwd", "thing"))
     assert (error.status, error.code) == (404, "thing_not_found")
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.dictionaries(st.sampled_from([*Everything.__annotations__, "other"]), JSON))
+def test_any_json_object_is_loaded_or_refused_field_by_field(data: dict[str, Any]) -> None:
+    """Hostile bodies: never an exception other than a 400 naming fields, never a value echoed."""
+    try:
+        load_body(Everything, data)
+    except ApiError as error:
+        assert (error.status, error.code) == (400, "invalid_request")
+        assert error.fields
+        for where, message in error.fields.items():
+            assert where.split("[")[0].split(".")[0] in {*Everything.__annotations__, "other"}
+            for value in data.values():
+                if isinstance(value, str) and len(value) > 12:  # longer than any message word
+                    assert value not in message
