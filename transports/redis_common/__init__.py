@@ -9,7 +9,7 @@ ordering entry ids) and ``errors`` (which exceptions a Redis call raises; operat
 from __future__ import annotations
 
 from .addresses import RedisAddress, Topology, parse_address
-from .connection import RedisClient, Role, connect, is_cluster
+from .connection import RedisClient, Role, connect, connect_master, is_cluster
 from .errors import REDIS_ERRORS, describe_error, redis_errors_as_transport_errors
 from .stream_ids import id_ms, is_stream_id, next_id, parse_id
 from .text import text
@@ -23,6 +23,7 @@ __all__ = [
     "Role",
     "Topology",
     "connect",
+    "connect_master",
     "describe_error",
     "id_ms",
     "is_cluster",

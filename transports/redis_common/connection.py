@@ -35,7 +35,7 @@ from redis.sentinel import Sentinel
 
 from .addresses import RedisAddress, parse_address
 
-__all__ = ["RedisClient", "Role", "connect", "is_cluster"]
+__all__ = ["RedisClient", "Role", "connect", "connect_master", "is_cluster"]
 
 Role = Literal["publisher", "worker", "admin"]
 RedisClient: TypeAlias = "redis.Redis | RedisCluster"
@@ -65,6 +65,20 @@ def connect(
         return _cluster(address, role, options)
     options["retry"] = _retry(role)
     options["health_check_interval"] = 30 if role != "worker" else 0
+    if address.topology == "sentinel":
+        return _sentinel_master(address, options)
+    return redis.Redis.from_url(address.url, **options)
+
+
+def connect_master(url: str | RedisAddress, **options: Any) -> redis.Redis:
+    """A plain ``redis.Redis`` for one Redis or a Sentinel-watched master, with ``options``.
+
+    For code that needs ``redis.Redis`` itself (RQ's queues and workers): a cluster URL raises
+    :class:`ValueError`, since RQ's commands span keys in several slots.
+    """
+    address = url if isinstance(url, RedisAddress) else parse_address(url)
+    if address.topology == "cluster":
+        raise ValueError(f"{address}: RQ does not support Redis Cluster")
     if address.topology == "sentinel":
         return _sentinel_master(address, options)
     return redis.Redis.from_url(address.url, **options)

@@ -24,6 +24,7 @@ from app.core.events.dead_letters import DeadLetter
 from app.core.events.envelope import Envelope
 from app.core.events.exceptions import MalformedEnvelopeError
 
+from ..redis_common import connect_master
 from .settings import RQSettings
 from .worker import BusJob
 
@@ -46,7 +47,7 @@ class RQDeadLetterStore:
     def from_config(cls, config: Mapping[str, Any]) -> RQDeadLetterStore:
         """Build from app config (the same keys as the transport)."""
         settings = RQSettings.from_config(config)
-        return cls(settings, redis.Redis.from_url(settings.redis_url))
+        return cls(settings, connect_master(settings.redis_url))
 
     def list(self, limit: int = 100) -> Sequence[DeadLetter]:
         """The ``limit`` oldest failed jobs across the bus queues (missing hashes skipped)."""

@@ -19,11 +19,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from app.core.events.exceptions import ConfigurationError
 
-from ..redis_common import mask_url
+from ..redis_common import mask_url, parse_address
 
 __all__ = ["RQSettings"]
 
@@ -50,11 +49,18 @@ class RQSettings:
         """Read and check the ``EVENTBUS_*`` keys; ``ConfigurationError`` lists every problem."""
         problems: list[str] = []
         url = str(config.get("EVENTBUS_REDIS_URL", "redis://127.0.0.1:6379/0"))
-        if urlsplit(url).scheme not in {"redis", "rediss", "unix"}:
-            problems.append(
-                "EVENTBUS_REDIS_URL must be a redis://, rediss:// or unix:// URL, "
-                f"got {mask_url(url)!r}"
-            )
+        try:
+            topology = parse_address(url).topology
+        except ValueError as exc:
+            problems.append(f"EVENTBUS_REDIS_URL: {exc}")
+        else:
+            if topology == "cluster":
+                problems.append(
+                    f"EVENTBUS_REDIS_URL is a Redis Cluster ({mask_url(url)}): RQ does not "
+                    "support Redis Cluster (a job's commands span several slots); give RQ "
+                    "one Redis or a redis+sentinel:// master, or route these handlers to "
+                    "redis-streams"
+                )
         prefix = str(config.get("EVENTBUS_KEY_PREFIX", "eventbus")).strip()
         if not prefix:
             problems.append("EVENTBUS_KEY_PREFIX must not be empty")

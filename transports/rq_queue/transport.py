@@ -41,7 +41,7 @@ from app.core.events.exceptions import TransportError
 from app.core.events.subscriptions import Subscription
 from app.log import get_logger
 
-from ..redis_common import mask_url
+from ..redis_common import connect_master, mask_url
 from .dispatcher import DISPATCHER_NAME
 from .settings import RQSettings
 
@@ -188,7 +188,7 @@ def _envelope_json(envelope: Envelope) -> str:
 def from_config(config: Mapping[str, Any]) -> RQTransport:
     """Build from app config; :class:`ConfigurationError` lists every bad setting."""
     settings = RQSettings.from_config(config)
-    client = redis.Redis.from_url(
+    client = connect_master(
         settings.redis_url, socket_connect_timeout=5, socket_timeout=10, health_check_interval=30
     )
     return RQTransport(settings, client)
@@ -206,7 +206,7 @@ def stats(config: Mapping[str, Any], subscriptions: Sequence[Subscription]) -> T
     from .stats import collect_stats
 
     settings = RQSettings.from_config(config)
-    client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=5)
+    client = connect_master(settings.redis_url, socket_connect_timeout=5)
     try:
         return collect_stats(client, settings, subscriptions)
     finally:

@@ -34,7 +34,7 @@ from rq.worker import BaseWorker, SimpleWorker, Worker
 
 from app.core.events.exceptions import ConfigurationError, MalformedEnvelopeError
 
-from ..redis_common import mask_url
+from ..redis_common import connect_master, mask_url
 from . import dispatcher
 from .dispatcher import DISPATCHER_NAME, LEGACY_DISPATCHER_NAMES, dispatch
 from .settings import RQSettings
@@ -263,6 +263,6 @@ def build_worker(
     config: Mapping[str, Any] = app.config
     settings = RQSettings.from_config(config)
     dispatcher.install(app.extensions["eventbus"].bus, app)
-    client = connection or redis.Redis.from_url(settings.redis_url)
+    client = connection or connect_master(settings.redis_url)
     worker_class: type[BaseWorker] = BusSimpleWorker if simple else BusWorker
     return worker_class(resolve_queues(settings, queues), connection=client, **worker_options)

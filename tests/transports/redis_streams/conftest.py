@@ -7,7 +7,6 @@ hanging it; teardowns clean up even after a test failed midway (each step on its
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -15,10 +14,10 @@ from flask import Flask
 
 from app import create_app
 from app.core.events import event_bus
-from tests.support.redis_server import RedisServer, delete_prefix, start_redis_server
+from tests.support.redis_server import RedisServer, start_redis_server
 from tests.transports.redis_streams.harness import (
     StreamsRig,
-    bounded_client,
+    cleaning_client,
     fast_settings,
     make_rig,
 )
@@ -28,21 +27,8 @@ from tests.transports.redis_streams.processes import SAMPLE_PACKAGE
 @pytest.fixture
 def redis_client(real_redis: RedisServer, key_prefix: str) -> Iterator[Any]:
     """A client of the real Redis; the test's keys are deleted afterwards."""
-    with _cleaning_client(real_redis.url, key_prefix) as client:
+    with cleaning_client(real_redis.url, key_prefix) as client:
         yield client
-
-
-@contextmanager
-def _cleaning_client(url: str, key_prefix: str) -> Iterator[Any]:
-    """A bounded client of ``url`` that deletes ``key_prefix*`` and closes when done."""
-    client = bounded_client(url)
-    try:
-        yield client
-    finally:
-        try:
-            delete_prefix(client, key_prefix + "*")
-        finally:
-            client.close()
 
 
 @pytest.fixture
@@ -67,7 +53,7 @@ def any_redis(
 ) -> Iterator[Any]:
     """A client of the machine's Redis (7.0) and of the private one (6.2): reply shapes differ."""
     server = real_redis if request.param == "shared" else request.getfixturevalue("private_redis")
-    with _cleaning_client(server.url, key_prefix) as client:
+    with cleaning_client(server.url, key_prefix) as client:
         yield client
 
 

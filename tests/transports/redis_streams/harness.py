@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ import redis
 from app.core.events import EventBus, Router
 from app.core.events.envelope import Envelope, new_event_id
 from app.core.events.subscriptions import Subscription
+from tests.support.redis_server import delete_prefix
 from transports.redis_common import connect
 from transports.redis_streams import (
     RedisStreamsTransport,
@@ -31,6 +33,19 @@ def bounded_client(url: str) -> Any:
     if url.startswith("redis://"):
         return redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=10)
     return connect(url, "admin", block_ms=20_000)
+
+
+@contextmanager
+def cleaning_client(url: str, key_prefix: str) -> Iterator[Any]:
+    """A bounded client of ``url`` that deletes ``key_prefix*`` and closes when done."""
+    client = bounded_client(url)
+    try:
+        yield client
+    finally:
+        try:
+            delete_prefix(client, key_prefix + "*")
+        finally:
+            client.close()
 
 
 def fast_settings(

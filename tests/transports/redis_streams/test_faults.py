@@ -14,13 +14,14 @@ machine is. Connections cut and workers stopped: ``test_interruptions``.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.redis_server import RedisServer
-from tests.transports.redis_streams.harness import envelope
+from tests.transports.redis_streams.harness import cleaning_client, envelope, fast_settings
 from tests.transports.redis_streams.load import (
     Publisher,
     all_handled,
@@ -42,12 +43,24 @@ pytestmark = [pytest.mark.redis, pytest.mark.slow]
 RECORDERS = ("recorder.on_created", "recorder.on_patient")
 
 
+@pytest.fixture(params=["one-redis", "cluster"])
+def target(request: pytest.FixtureRequest, key_prefix: str) -> Iterator[tuple[str, Any]]:
+    """``(url, cleaning client)`` of one Redis, or of the 3-master cluster (hash-tagged keys)."""
+    if request.param == "cluster":
+        url = request.getfixturevalue("redis_cluster").url
+    else:
+        url = request.getfixturevalue("real_redis").url
+    with cleaning_client(url, key_prefix) as client:
+        yield url, client
+
+
 def test_sigkill_mid_handler_and_restart_loses_nothing(
-    redis_client: Any, real_redis: RedisServer, key_prefix: str, tmp_path: Path
+    target: tuple[str, Any], key_prefix: str, tmp_path: Path
 ) -> None:
     count, kills = 3000, 4
-    publisher = Publisher(redis_client, real_redis.url, key_prefix, ("recorder",))
-    env = worker_env(real_redis.url, key_prefix, ["recorder"])
+    url, redis_client = target
+    publisher = Publisher(redis_client, url, key_prefix, ("recorder",))
+    env = worker_env(url, key_prefix, ["recorder"])
     victim = WorkerProcess("w0", {**env, "SAMPLE_ARMABLE": "1"}, tmp_path)
     others = [WorkerProcess(f"w{i}", env, tmp_path) for i in (1, 2)]
     everyone = describe(victim, *others)
@@ -85,7 +98,8 @@ def test_sigkill_mid_handler_and_restart_loses_nothing(
     for result in results.values():
         assert result["lost"] == 0 and result["unexpected"] == 0
         assert result["duplicates"] <= kills * 2 * 20, "at most one read batch per kill"
-    assert StreamsDeadLetterStore(redis_client, StreamKeys(key_prefix)).count() == 0
+    keys = fast_settings(key_prefix, url).keys
+    assert StreamsDeadLetterStore(redis_client, keys).count() == 0
 
 
 def test_survivors_claim_the_pending_entries_of_a_worker_killed_for_good(

@@ -15,10 +15,13 @@ import pytest
 import redis
 
 from app.core.events import EventBus, Router
+from app.core.events.exceptions import ConfigurationError
 from tests.support.redis_server import RedisServer
+from tests.support.redis_topologies import SentinelSetup
 from tests.support.rq_workers import delete_rq_keys
 from tests.transports.contract import Features, Harness, TransportContract
 from transports import rq_queue
+from transports.redis_common import connect_master
 from transports.rq_queue import RQSettings, RQTransport, drain
 
 FEATURES = Features(synchronous=False, ordered=False, retries_failures=True)
@@ -69,3 +72,23 @@ class TestRQContractOnRealRedis(TransportContract):
         finally:
             delete_rq_keys(client, key_prefix)
             client.close()
+
+
+@pytest.mark.redis
+class TestRQContractOnSentinel(TransportContract):
+    """Every contract test, RQ on the master that Sentinels name (``redis+sentinel://``)."""
+
+    @pytest.fixture
+    def harness(self, redis_sentinel: SentinelSetup, key_prefix: str) -> Iterator[Harness]:
+        client = connect_master(redis_sentinel.url, socket_timeout=30)
+        try:
+            yield from rq_harness(client, key_prefix)
+        finally:
+            delete_rq_keys(client, key_prefix)
+            client.close()
+
+
+def test_rq_refuses_a_redis_cluster_url_and_says_what_works() -> None:
+    with pytest.raises(ConfigurationError, match="RQ does not support Redis Cluster") as refused:
+        RQSettings.from_config({"EVENTBUS_REDIS_URL": "redis+cluster://:pw@127.0.0.1:7000"})
+    assert "redis+sentinel://" in str(refused.value) and "pw" not in str(refused.value)
