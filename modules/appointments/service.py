@@ -19,7 +19,14 @@ from app.core.events.payloads import (
     AppointmentScheduled,
 )
 from app.core.http import conflict, not_found
-from app.core.persistence import get_or_404, iso_utc, new_id, publish_after_commit, utcnow
+from app.core.persistence import (
+    get_or_404,
+    iso_utc,
+    new_id,
+    publish_after_commit,
+    utcnow,
+    write_transaction,
+)
 from app.db import db
 from modules.patients import find_patient
 
@@ -38,78 +45,78 @@ __all__ = [
 
 def schedule_appointment(data: dict[str, Any]) -> Appointment:
     """Book an appointment; publishes ``appointment.scheduled``."""
-    _require_active_patient(data["patient_id"])
-    appointment = Appointment(
-        id=new_id(),
-        patient_id=data["patient_id"],
-        starts_at=data["starts_at"],
-        duration_minutes=data.get("duration_minutes") or DEFAULT_DURATION,
-        reason=data.get("reason"),
-        status=SCHEDULED,
-    )
-    db.session.add(appointment)
-    payload: AppointmentScheduled = {
-        "appointment_id": appointment.id,
-        "patient_id": appointment.patient_id,
-        "starts_at": iso_utc(appointment.starts_at),
-        "duration_minutes": appointment.duration_minutes,
-    }
-    publish_after_commit(EventType.APPOINTMENT_SCHEDULED, payload)
-    db.session.commit()
+    with write_transaction():
+        _require_active_patient(data["patient_id"])
+        appointment = Appointment(
+            id=new_id(),
+            patient_id=data["patient_id"],
+            starts_at=data["starts_at"],
+            duration_minutes=data.get("duration_minutes") or DEFAULT_DURATION,
+            reason=data.get("reason"),
+            status=SCHEDULED,
+        )
+        db.session.add(appointment)
+        payload: AppointmentScheduled = {
+            "appointment_id": appointment.id,
+            "patient_id": appointment.patient_id,
+            "starts_at": iso_utc(appointment.starts_at),
+            "duration_minutes": appointment.duration_minutes,
+        }
+        publish_after_commit(EventType.APPOINTMENT_SCHEDULED, payload)
     return appointment
 
 
 def reschedule_appointment(appointment_id: str, data: dict[str, Any]) -> Appointment:
     """Move a scheduled appointment; publishes ``appointment.rescheduled``."""
-    appointment = get_appointment(appointment_id, for_update=True)
-    _require_scheduled(appointment, "rescheduled")
-    _require_active_patient(appointment.patient_id)
-    previous: datetime = appointment.starts_at
-    appointment.starts_at = data["starts_at"]
-    appointment.duration_minutes = data.get("duration_minutes") or appointment.duration_minutes
-    appointment.updated_at = utcnow()
-    payload: AppointmentRescheduled = {
-        "appointment_id": appointment.id,
-        "patient_id": appointment.patient_id,
-        "starts_at": iso_utc(appointment.starts_at),
-        "previous_starts_at": iso_utc(previous),
-        "duration_minutes": appointment.duration_minutes,
-    }
-    publish_after_commit(EventType.APPOINTMENT_RESCHEDULED, payload)
-    db.session.commit()
+    with write_transaction():
+        appointment = get_appointment(appointment_id, for_update=True)
+        _require_scheduled(appointment, "rescheduled")
+        _require_active_patient(appointment.patient_id)
+        previous: datetime = appointment.starts_at
+        appointment.starts_at = data["starts_at"]
+        appointment.duration_minutes = data.get("duration_minutes") or appointment.duration_minutes
+        appointment.updated_at = utcnow()
+        payload: AppointmentRescheduled = {
+            "appointment_id": appointment.id,
+            "patient_id": appointment.patient_id,
+            "starts_at": iso_utc(appointment.starts_at),
+            "previous_starts_at": iso_utc(previous),
+            "duration_minutes": appointment.duration_minutes,
+        }
+        publish_after_commit(EventType.APPOINTMENT_RESCHEDULED, payload)
     return appointment
 
 
 def cancel_appointment(appointment_id: str, reason: str | None) -> Appointment:
     """Cancel a scheduled appointment; publishes ``appointment.cancelled``. 409 otherwise."""
-    appointment = get_appointment(appointment_id, for_update=True)
-    _require_scheduled(appointment, "cancelled")
-    appointment.status = CANCELLED
-    appointment.cancel_reason = reason
-    appointment.updated_at = utcnow()
-    payload: AppointmentCancelled = {
-        "appointment_id": appointment.id,
-        "patient_id": appointment.patient_id,
-        "starts_at": iso_utc(appointment.starts_at),
-        "reason": reason,
-    }
-    publish_after_commit(EventType.APPOINTMENT_CANCELLED, payload)
-    db.session.commit()
+    with write_transaction():
+        appointment = get_appointment(appointment_id, for_update=True)
+        _require_scheduled(appointment, "cancelled")
+        appointment.status = CANCELLED
+        appointment.cancel_reason = reason
+        appointment.updated_at = utcnow()
+        payload: AppointmentCancelled = {
+            "appointment_id": appointment.id,
+            "patient_id": appointment.patient_id,
+            "starts_at": iso_utc(appointment.starts_at),
+            "reason": reason,
+        }
+        publish_after_commit(EventType.APPOINTMENT_CANCELLED, payload)
     return appointment
 
 
 def complete_appointment(appointment_id: str) -> Appointment:
     """Mark a scheduled appointment as held; publishes ``appointment.completed``."""
-    appointment = get_appointment(appointment_id, for_update=True)
-    _require_scheduled(appointment, "completed")
-    appointment.status = COMPLETED
-    appointment.updated_at = utcnow()
-    payload: AppointmentCompleted = {
-        "appointment_id": appointment.id,
-        "patient_id": appointment.patient_id,
-    }
-    publish_after_commit(EventType.APPOINTMENT_COMPLETED, payload)
-    db.session.commit()
+    with write_transaction():
+        appointment = get_appointment(appointment_id, for_update=True)
+        _require_scheduled(appointment, "completed")
+        appointment.status = COMPLETED
+        appointment.updated_at = utcnow()
+        payload: AppointmentCompleted = {
+            "appointment_id": appointment.id,
+            "patient_id": appointment.patient_id,
+        }
+        publish_after_commit(EventType.APPOINTMENT_COMPLETED, payload)
     return appointment
 
 

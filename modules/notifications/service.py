@@ -7,7 +7,11 @@ they do (remote transports may deliver ``appointment.scheduled`` before ``patien
 Workers run several handlers of one patient at once, so both paths first lock the patient's
 contact row (:func:`_locked_contact`, creating an empty one, ``as_of == ""``, if none exists):
 a message created while the contact details arrive is either seen by the handler that stores
-them or finds them stored, never neither (it would stay ``pending`` for good).
+them or finds them stored, never neither (it would stay ``pending`` for good). Handlers run as
+write units (``handler_transaction``), so on SQLite that lock is the database's write lock.
+
+Delivery through the sender is at least once; each message's ``idempotency_key`` (its id,
+stable across retries of the handling that created it) lets a provider deduplicate.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.core.events import EventType
 from app.core.events.payloads import NotificationChannel, NotificationKind, NotificationSent
-from app.core.persistence import new_id, publish_after_commit, utcnow
+from app.core.persistence import idempotency_key, new_id, publish_after_commit, stable_id, utcnow
 from app.db import db
 from app.log import get_logger
 
@@ -50,9 +54,14 @@ def remember_contact(
 def notify(
     patient_id: str, kind: NotificationKind, context: dict[str, Any], source_event_id: str | None
 ) -> Message:
-    """Create a ``kind`` message for the patient and deliver it if their contact is known."""
+    """Create a ``kind`` message for the patient and deliver it if their contact is known.
+
+    Inside an idempotent handler the message id is derived from the handling's idempotency key
+    (event id and handler id), so a retried handling creates and sends the same message id: the
+    sender's ``idempotency_key``. Elsewhere it is a new id."""
+    key = idempotency_key()
     message = Message(
-        id=new_id(),
+        id=stable_id(key) if key is not None else new_id(),
         patient_id=patient_id,
         kind=kind,
         context=context,
@@ -120,7 +129,7 @@ def _deliver(message: Message, contact: Contact) -> None:
     message.subject, message.body = subject, body
     state: NotificationsState = current_app.extensions["notifications"]
     outgoing = OutgoingMessage(
-        message.id, message.patient_id, message.kind, channel, recipient, subject, body
+        message.id, message.patient_id, message.kind, channel, recipient, subject, body, message.id
     )
     try:
         state.sender.send(outgoing)

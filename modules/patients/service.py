@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from app.core.events import EventType
 from app.core.events.payloads import PatientArchived, PatientCreated, PatientUpdated
 from app.core.http import conflict
-from app.core.persistence import get_or_404, new_id, publish_after_commit, utcnow
+from app.core.persistence import get_or_404, new_id, publish_after_commit, utcnow, write_transaction
 from app.db import db
 
 from .models import ACTIVE, ARCHIVED, Patient
@@ -41,25 +41,25 @@ class PatientPage:
 
 def create_patient(data: dict[str, Any]) -> Patient:
     """Register a patient; publishes ``patient.created`` after the commit."""
-    patient = Patient(
-        id=new_id(),
-        clinic_id=data.get("clinic_id") or DEFAULT_CLINIC,
-        full_name=data["full_name"],
-        date_of_birth=data.get("date_of_birth"),
-        email=data.get("email"),
-        phone=data.get("phone"),
-        status=ACTIVE,
-    )
-    db.session.add(patient)
-    payload: PatientCreated = {
-        "patient_id": patient.id,
-        "clinic_id": patient.clinic_id,
-        "full_name": patient.full_name,
-        "email": patient.email,
-        "phone": patient.phone,
-    }
-    publish_after_commit(EventType.PATIENT_CREATED, payload)
-    db.session.commit()
+    with write_transaction():
+        patient = Patient(
+            id=new_id(),
+            clinic_id=data.get("clinic_id") or DEFAULT_CLINIC,
+            full_name=data["full_name"],
+            date_of_birth=data.get("date_of_birth"),
+            email=data.get("email"),
+            phone=data.get("phone"),
+            status=ACTIVE,
+        )
+        db.session.add(patient)
+        payload: PatientCreated = {
+            "patient_id": patient.id,
+            "clinic_id": patient.clinic_id,
+            "full_name": patient.full_name,
+            "email": patient.email,
+            "phone": patient.phone,
+        }
+        publish_after_commit(EventType.PATIENT_CREATED, payload)
     return patient
 
 
@@ -83,43 +83,43 @@ def list_patients(page: int, per_page: int, status: str | None) -> PatientPage:
 
 def update_patient(patient_id: str, changes: dict[str, Any]) -> Patient:
     """Apply ``changes``; publishes ``patient.updated`` when something changed. 409 if archived."""
-    patient = get_patient(patient_id, for_update=True)
-    if patient.status == ARCHIVED:
-        raise conflict("patient_archived", "an archived patient cannot be changed")
-    changed = [
-        name
-        for name in _CONTACT_FIELDS
-        if name in changes and getattr(patient, name) != changes[name]
-    ]
-    if not changed:
-        db.session.rollback()
-        return patient
-    for name in changed:
-        setattr(patient, name, changes[name])
-    patient.updated_at = utcnow()
-    payload: PatientUpdated = {
-        "patient_id": patient.id,
-        "clinic_id": patient.clinic_id,
-        "changed": changed,
-        "full_name": patient.full_name,
-        "email": patient.email,
-        "phone": patient.phone,
-    }
-    publish_after_commit(EventType.PATIENT_UPDATED, payload)
-    db.session.commit()
+    with write_transaction():
+        patient = get_patient(patient_id, for_update=True)
+        if patient.status == ARCHIVED:
+            raise conflict("patient_archived", "an archived patient cannot be changed")
+        changed = [
+            name
+            for name in _CONTACT_FIELDS
+            if name in changes and getattr(patient, name) != changes[name]
+        ]
+        if not changed:
+            db.session.rollback()
+            return patient
+        for name in changed:
+            setattr(patient, name, changes[name])
+        patient.updated_at = utcnow()
+        payload: PatientUpdated = {
+            "patient_id": patient.id,
+            "clinic_id": patient.clinic_id,
+            "changed": changed,
+            "full_name": patient.full_name,
+            "email": patient.email,
+            "phone": patient.phone,
+        }
+        publish_after_commit(EventType.PATIENT_UPDATED, payload)
     return patient
 
 
 def archive_patient(patient_id: str) -> Patient:
     """Archive the patient; publishes ``patient.archived``. 409 if already archived."""
-    patient = get_patient(patient_id, for_update=True)
-    if patient.status == ARCHIVED:
-        raise conflict("patient_archived", "the patient is already archived")
-    now = utcnow()
-    patient.status = ARCHIVED
-    patient.archived_at = now
-    patient.updated_at = now
-    payload: PatientArchived = {"patient_id": patient.id, "clinic_id": patient.clinic_id}
-    publish_after_commit(EventType.PATIENT_ARCHIVED, payload)
-    db.session.commit()
+    with write_transaction():
+        patient = get_patient(patient_id, for_update=True)
+        if patient.status == ARCHIVED:
+            raise conflict("patient_archived", "the patient is already archived")
+        now = utcnow()
+        patient.status = ARCHIVED
+        patient.archived_at = now
+        patient.updated_at = now
+        payload: PatientArchived = {"patient_id": patient.id, "clinic_id": patient.clinic_id}
+        publish_after_commit(EventType.PATIENT_ARCHIVED, payload)
     return patient

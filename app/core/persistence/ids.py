@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 
-__all__ = ["is_id", "new_id"]
+__all__ = ["is_id", "new_id", "stable_id"]
 
 _ID = re.compile(r"[0-9a-f]{32}")
 
@@ -13,6 +14,12 @@ _ID = re.compile(r"[0-9a-f]{32}")
 def new_id() -> str:
     """A new random id (``uuid4().hex``)."""
     return uuid.uuid4().hex
+
+
+def stable_id(key: str) -> str:
+    """The id that ``key`` always gives (the first 32 hex digits of its SHA-256): for a row
+    that a retried operation must create with the same id each time."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
 def is_id(value: object) -> bool:

@@ -18,8 +18,11 @@ are published after that commit.
 
 The event id comes from :func:`app.core.events.current_event` (in-process and in workers).
 Called with no current event (directly, in a unit test) the handler runs in its own
-transaction without the inbox. Inbox rows are kept until :func:`prune_inbox` removes them:
-keep them longer than an event can take to be redelivered (the dead-letter replay window).
+transaction without the inbox. While the handler runs,
+:func:`~app.core.persistence.idempotency_key` names this (event, handler): the key to pass to
+anything outside the database, whose effects are at least once (see
+:mod:`app.core.persistence.effects`). Inbox rows are kept until :func:`prune_inbox` removes
+them: keep them longer than an event can take to be redelivered (the dead-letter replay window).
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ from app.db import Model, db
 from app.log import get_logger
 
 from .clock import UtcDateTime, utcnow
+from .effects import handling
+from .transactions import write_transaction
 
 __all__ = ["handler_transaction", "idempotent_handler", "inbox_table", "prune_inbox"]
 
@@ -65,21 +70,17 @@ def inbox_table(module: str) -> Table:
 
 @contextmanager
 def handler_transaction() -> Iterator[Session]:
-    """Run a block in a new app context whose ``db.session`` is a fresh session.
+    """Run a block in a new app context whose ``db.session`` is a fresh session, as one write
+    unit (:func:`~app.core.persistence.write_transaction`: on SQLite it holds the write lock
+    from its first statement, so the handler's reads and writes serialise with other writers).
 
     Commits when the block returns and rolls back when it raises. Events queued with
     ``publish_after_commit`` are published by that commit; their errors (handler errors in
     raise mode, transport errors) propagate from here after the data is committed.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    with app.app_context():
-        session = db.session()
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    with app.app_context(), write_transaction(db.session) as session:
+        yield session
 
 
 @overload
@@ -116,8 +117,12 @@ def _wrap(handler: Handler, key: str, table: Table) -> Handler:
     @functools.wraps(handler)
     def run_once(payload: dict[str, Any]) -> None:
         envelope = current_event()
-        with handler_transaction() as session:
-            if envelope is not None and not _claim(session, table, key, envelope.id, envelope.type):
+        if envelope is None:
+            with handler_transaction():
+                handler(payload)
+            return
+        with handler_transaction() as session, handling(envelope.id, key):
+            if not _claim(session, table, key, envelope.id, envelope.type):
                 log.info("handler.duplicate_skipped", handler_id=key, event_id=envelope.id)
                 return
             handler(payload)
