@@ -74,7 +74,9 @@ def _preamble(analysis: Analysis) -> list[str]:
     )
     rules = (
         f"`make test` fails when this file is stale; regenerate it with `{CATALOG_COMMAND}`. "
-        "`flask --app wsgi events check` enforces the rules behind it (ADR 0003)."
+        "`flask --app wsgi events check` enforces the rules behind it (ADR 0003). The command "
+        "renders the default configuration whatever the environment sets; "
+        "`flask --app wsgi events list` shows a deployment's routing."
     )
     return [*_wrap(sources), "", *_wrap(rules)]
 

@@ -4,7 +4,9 @@ imports a broker library.
 The import graph comes from ``grimp`` (every ``import`` statement, including those inside
 functions and under ``TYPE_CHECKING``), read from source, nothing imported. Imports by string
 (``importlib.import_module("modules.x")``, ``__import__("modules.x")``) are invisible to
-grimp, so a small ``ast`` pass adds them; a non-literal one cannot be judged and is a warning.
+grimp, so a small ``ast`` pass adds them, resolving a relative name the way importlib does:
+against ``import_module``'s ``package`` argument (a literal, or ``__package__``), or
+``__import__``'s ``level``. A non-literal one cannot be judged and is a warning.
 ``grimp`` (the ``architecture`` extra): it is imported when a check runs, never by the app.
 """
 
@@ -26,6 +28,8 @@ BROKER_LIBRARIES = ("redis", "rq")
 """Only ``transports/`` may import these; ``app/`` never does."""
 
 _IMPORTERS = frozenset({"import_module", "__import__"})
+_OWN_PACKAGE = frozenset({"__package__", "__spec__.parent"})
+"""Package arguments that name the calling module's own package."""
 
 
 def boundary_findings(
@@ -120,10 +124,50 @@ def _string_imports(source: SourceFile) -> Iterator[tuple[ast.Call, str | None]]
         first = node.args[0]
         if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
             yield node, None
+        elif name == "__import__":
+            yield node, _dunder_import_target(node, first.value, source.package)
         elif first.value.startswith("."):
-            yield node, importlib.util.resolve_name(first.value, source.package)
+            yield node, _relative_target(first.value, _argument(node, 1, "package"), source)
         else:
             yield node, first.value
+
+
+def _argument(call: ast.Call, position: int, keyword: str) -> ast.expr | None:
+    """The call's argument at ``position`` or named ``keyword``, if given."""
+    if len(call.args) > position:
+        return call.args[position]
+    return next((k.value for k in call.keywords if k.arg == keyword), None)
+
+
+def _relative_target(name: str, package: ast.expr | None, source: SourceFile) -> str | None:
+    """``import_module(name, package)`` resolved as importlib does, or None when the package
+    argument cannot be read (absent: importlib refuses the call; not a literal)."""
+    if isinstance(package, ast.Constant) and isinstance(package.value, str):
+        anchor = package.value
+    elif package is not None and ast.unparse(package) in _OWN_PACKAGE:
+        anchor = source.package
+    else:
+        return None
+    try:
+        return importlib.util.resolve_name(name, anchor)
+    except ImportError:  # more leading dots than the package has parents
+        return None
+
+
+def _dunder_import_target(call: ast.Call, name: str, package: str) -> str | None:
+    """``__import__(name, globals, locals, fromlist, level)``: absolute unless ``level`` > 0,
+    then relative to the calling module's package; None when ``level`` is not a literal."""
+    level = _argument(call, 4, "level")
+    if level is None:
+        return name
+    if not (isinstance(level, ast.Constant) and isinstance(level.value, int)):
+        return None
+    if level.value <= 0:
+        return name
+    try:
+        return importlib.util.resolve_name("." * level.value + name, package)
+    except ImportError:
+        return None
 
 
 def _graph(top_level: str, *, external: bool) -> Any:

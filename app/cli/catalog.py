@@ -3,6 +3,10 @@
 Without ``--check`` it writes ``docs/events-catalog.md`` (or ``--output``) from the code. With
 ``--check`` it writes nothing and exits 1 with a one-line hint when the file differs from a
 fresh rendering (``make test`` runs this), 0 when it is up to date.
+
+The catalog documents the code, not a deployment: its transports are those of the default
+configuration whatever ``EVENTBUS_TRANSPORT`` / ``EVENTBUS_ROUTES`` the environment sets, so
+the committed file stays fresh on every machine (``events list`` shows the routing in effect).
 """
 
 from __future__ import annotations
@@ -30,13 +34,13 @@ from .group import events_cli
 )
 def write_catalog(check_only: bool, output: Path | None) -> None:
     """Write docs/events-catalog.md from the code (or check that it is fresh)."""
-    from app.architecture import CATALOG_PATH, PROJECT_ROOT, analyse_app, render_catalog
+    from app.architecture import CATALOG_PATH, PROJECT_ROOT, analyse, render_catalog
     from app.architecture.catalog import staleness
     from app.architecture.findings import relative
 
     path = output if output is not None else PROJECT_ROOT / CATALOG_PATH
     shown = relative(path)
-    analysis = analyse_app(current_app)
+    analysis = analyse(str(current_app.config["MODULES_PACKAGE"]))  # the default routing
     fresh = render_catalog(analysis)
     if analysis.inventory.problems or analysis.parse_problems:
         click.echo(

@@ -65,6 +65,7 @@ def test_imports_of_another_module_outside_depends_are_errors_wherever_they_hide
     result = check(sample_app("boundary"))
     beta = f"{SAMPLES_DIR}/boundary/beta"
     internals = f"{SAMPLES}.boundary.alpha.internals"
+    relative = f"{beta}/relative_by_string.py"
     advice = (
         "but 'alpha' is not in its manifest.depends (it depends on: nothing); "
         "react to alpha's events instead, or add 'alpha' to depends for a synchronous read"
@@ -75,6 +76,12 @@ def test_imports_of_another_module_outside_depends_are_errors_wherever_they_hide
         f"{internals} (by string), {advice}",
         f"{at(beta + '/inside_function.py', 'import internals')}: error: module 'beta' "
         f"imports {internals}, {advice}",
+        f"{relative}:{line_of(relative, 'def load_internals') + 1}: error: "
+        f"module 'beta' imports {internals} (by string), {advice}",
+        f"{relative}:{line_of(relative, 'def load_by_keyword') + 1}: error: "
+        f"module 'beta' imports {internals} (by string), {advice}",
+        f"{at(beta + '/relative_by_string.py', '__import__(')}: error: "
+        f"module 'beta' imports {internals} (by string), {advice}",
         f"{at(beta + '/top_level.py', 'import SECRET')}: error: module 'beta' imports "
         f"{internals}, {advice}",
     ]
@@ -82,7 +89,7 @@ def test_imports_of_another_module_outside_depends_are_errors_wherever_they_hide
         f"{at(beta + '/by_string.py', 'import_module(name)')}: warning: cannot check a dynamic "
         "import: importlib.import_module(name)"
     ) in lines(result, "warning")
-    assert result.output.splitlines()[-1].startswith("events check: 3 errors, ")
+    assert result.output.splitlines()[-1].startswith("events check: 6 errors, ")
 
 
 def test_published_names_not_in_event_type_are_errors(sample_app: SampleApp) -> None:
