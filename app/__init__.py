@@ -9,7 +9,9 @@ from typing import Any
 from flask import Flask
 
 from app.cli import events_cli
+from app.cli.errors import command_line_errors
 from app.config import load_config
+from app.config_checks import validate_routes, validate_settings
 from app.core.events import event_bus
 from app.core.events.extension import init_app as init_event_bus
 from app.core.events.extension import prepare_transports
@@ -35,14 +37,26 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: config, logging, database, bus, modules, error handlers, CLI.
 
     ``config`` overrides the defaults and the ``FLASK_*`` environment. Raises
-    ``ConfigurationError`` (or its ``ModuleLoadError``) listing every problem found.
+    ``ConfigurationError`` (or its ``ModuleLoadError``) listing every problem found: every
+    setting is checked before anything is built (:mod:`app.config_checks`), the route
+    patterns once the modules' handlers are known. Inside a ``flask`` command these become
+    one line and exit status 2 (1 for a connection problem): :mod:`app.cli.errors`.
     """
+    with command_line_errors():
+        return _build(config)
+
+
+def _build(config: Mapping[str, Any] | None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, config)
+    validate_settings(app.config)
     configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
     db.init_app(app)
     state = init_event_bus(app, event_bus)
     mount_modules(app, event_bus)
+    validate_routes(
+        app.config["EVENTBUS_ROUTES"], (sub.handler_id for sub in event_bus.subscriptions())
+    )
     register_error_handlers(app)
     app.register_blueprint(health_blueprint)
     app.register_blueprint(api_docs_blueprint)

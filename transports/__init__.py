@@ -13,7 +13,7 @@ from typing import Any
 from app.core.events.exceptions import ConfigurationError, TransportNotInstalledError
 from app.core.events.transport import Transport
 
-__all__ = ["TRANSPORT_MODULES", "build"]
+__all__ = ["TRANSPORT_MODULES", "build", "connection_errors"]
 
 TRANSPORT_MODULES: dict[str, str] = {
     "inprocess": "transports.inprocess",
@@ -45,3 +45,13 @@ def build(name: str, config: Mapping[str, Any]) -> Transport:
         raise
     transport: Transport = module.from_config(config)
     return transport
+
+
+def connection_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions of the installed broker client that mean "the broker cannot be
+    reached" (connection refused or lost, timeout, authentication); ``()`` without it."""
+    try:
+        from redis import exceptions
+    except ImportError:
+        return ()
+    return (exceptions.ConnectionError, exceptions.TimeoutError)

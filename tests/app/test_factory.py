@@ -54,24 +54,26 @@ def test_database_url_is_read_unprefixed(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_an_unknown_transport_is_a_start_up_error_listing_the_valid_ones() -> None:
     with pytest.raises(ConfigurationError) as caught:
         create_app({**EMPTY, "EVENTBUS_TRANSPORT": "kafka"})
-    assert "EVENTBUS_TRANSPORT='kafka'" in str(caught.value)
-    assert "valid transports: inprocess, redis-streams, rq" in str(caught.value)
+    assert (
+        'EVENTBUS_TRANSPORT: must be one of "inprocess", "redis-streams", "rq", got \'kafka\''
+        in str(caught.value)
+    )
 
 
 def test_an_unknown_routed_transport_is_reported_too() -> None:
-    with pytest.raises(ConfigurationError, match=r"EVENTBUS_ROUTES\['notifications\.\*'\]='sqs'"):
+    with pytest.raises(ConfigurationError, match=r"EVENTBUS_ROUTES: \['notifications\.\*'\] must"):
         create_app({**EMPTY, "EVENTBUS_ROUTES": {"notifications.*": "sqs"}})
 
 
 def test_bad_settings_are_reported_all_at_once() -> None:
     with pytest.raises(ConfigurationError) as caught:
         create_app({**EMPTY, "EVENTBUS_MAX_DELIVERIES": 0, "EVENTBUS_KEY_PREFIX": " "})
-    assert "EVENTBUS_MAX_DELIVERIES must be a positive integer" in str(caught.value)
-    assert "EVENTBUS_KEY_PREFIX must not be empty" in str(caught.value)
+    assert "EVENTBUS_MAX_DELIVERIES: must be an integer from 1" in str(caught.value)
+    assert "EVENTBUS_KEY_PREFIX: must be a non-empty string" in str(caught.value)
 
 
 def test_bad_log_settings_fail_clearly() -> None:
-    with pytest.raises(ValueError, match="LOG_LEVEL='LOUD'"):
+    with pytest.raises(ConfigurationError, match="LOG_LEVEL: must be one of"):
         create_app({**EMPTY, "LOG_LEVEL": "LOUD"})
 
 
