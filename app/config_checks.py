@@ -81,6 +81,7 @@ CHECKS: dict[str, Check] = {
     "EVENTBUS_RQ_RETRY_INTERVALS": integer_list(0, 10**7),
     "EVENTBUS_RQ_JOB_TIMEOUT": integer(1, 10**7),
     "EVENTBUS_RQ_DEDUP_TTL": integer(0, 10**9),
+    "EVENTBUS_IDLE_WORKER": one_of("refuse", "warn"),
     "EVENTBUS_OUTBOX": one_of(True, False, "auto"),
     "EVENTBUS_OUTBOX_RELAY": one_of("thread", "none"),
     "EVENTBUS_OUTBOX_BATCH_SIZE": integer(1, 100_000),

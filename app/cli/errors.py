@@ -22,38 +22,38 @@ from sqlalchemy.exc import OperationalError
 import transports
 from app.core.events.exceptions import ConfigurationError, TransportError
 
-__all__ = ["CommandError", "command_line_errors"]
-
-CONFIGURATION_STATUS = 2
-CONNECTION_STATUS = 1
+__all__ = ["ConfigurationProblem", "ConnectionProblem", "command_line_errors"]
 
 
-class CommandError(click.ClickException):
-    """A problem a command reports as ``Error: <message>`` and ``exit_code``."""
+class ConfigurationProblem(click.ClickException):
+    """A setting, a module or an install is wrong: ``Error: <message>``, exit status 2."""
 
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    exit_code = 2
+
+
+class ConnectionProblem(click.ClickException):
+    """Redis or the database cannot be reached: ``Error: <message>``, exit status 1."""
+
+    exit_code = 1
 
 
 @contextmanager
 def command_line_errors() -> Iterator[None]:
     """Inside a click command, turn configuration and connection problems into
-    :class:`CommandError` (see the module docstring); elsewhere, do nothing."""
+    :class:`ConfigurationProblem` or :class:`ConnectionProblem` (see the module docstring);
+    elsewhere, do nothing."""
     if click.get_current_context(silent=True) is None:
         yield
         return
     try:
         yield
     except ConfigurationError as exc:
-        raise CommandError(str(exc), CONFIGURATION_STATUS) from exc
+        raise ConfigurationProblem(str(exc)) from exc
     except TransportError as exc:
-        raise CommandError(str(exc), CONNECTION_STATUS) from exc
+        raise ConnectionProblem(str(exc)) from exc
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else ""
         message = f"the database cannot be used: {type(exc.orig).__name__}: {reason}"
-        raise CommandError(message, CONNECTION_STATUS) from exc
+        raise ConnectionProblem(message) from exc
     except transports.connection_errors() as exc:
-        raise CommandError(
-            f"Redis cannot be reached: {type(exc).__name__}: {exc}", CONNECTION_STATUS
-        ) from exc
+        raise ConnectionProblem(f"Redis cannot be reached: {type(exc).__name__}: {exc}") from exc

@@ -55,6 +55,7 @@ BAD_VALUES: list[tuple[str, Any, str]] = [
     ("EVENTBUS_RQ_RETRY_INTERVALS", [1, "5"], "non-empty list of integers"),
     ("EVENTBUS_RQ_JOB_TIMEOUT", 0, "from 1"),
     ("EVENTBUS_RQ_DEDUP_TTL", "1h", "from 0"),
+    ("EVENTBUS_IDLE_WORKER", "ignore", 'must be one of "refuse", "warn"'),
     ("EVENTBUS_OUTBOX", "no", "must be one of true, false, \"auto\", got 'no'"),
     ("EVENTBUS_OUTBOX", 1, "got 1"),
     ("EVENTBUS_OUTBOX_RELAY", "threads", 'must be one of "thread", "none", got \'threads\''),
