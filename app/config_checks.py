@@ -89,6 +89,7 @@ CHECKS: dict[str, Check] = {
     "EVENTBUS_OUTBOX_LEASE_MS": integer(1, DAY_MS),
     "EVENTBUS_OUTBOX_RETENTION_S": integer(0, 3_650 * 86_400),
     "EVENTBUS_METRICS": boolean,
+    "EVENTBUS_TRACING": boolean,
     "EVENTBUS_METRICS_PATH": text(path=True),
     "EVENTBUS_DASHBOARD": boolean,
     "EVENTBUS_DASHBOARD_PREFIX": text(path=True),

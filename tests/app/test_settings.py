@@ -64,6 +64,7 @@ BAD_VALUES: list[tuple[str, Any, str]] = [
     ("EVENTBUS_OUTBOX_LEASE_MS", -1, "from 1"),
     ("EVENTBUS_OUTBOX_RETENTION_S", -1, "from 0"),
     ("EVENTBUS_METRICS", "on", "must be true or false"),
+    ("EVENTBUS_TRACING", "on", "must be true or false"),
     ("EVENTBUS_METRICS_PATH", "metrics", "must be a URL path starting with '/'"),
     ("EVENTBUS_DASHBOARD", "true ", "must be true or false"),
     ("EVENTBUS_DASHBOARD_PREFIX", "", "must be a non-empty string"),
