@@ -62,6 +62,7 @@ CHECKS: dict[str, Check] = {
     "EVENTBUS_ROUTES": mapping(text(pattern=True), one_of(*TRANSPORTS), "handler-id pattern"),
     "EVENTBUS_REDIS_URL": redis_url,
     "EVENTBUS_KEY_PREFIX": text(),
+    "EVENTBUS_STREAMS_KEY_LAYOUT": one_of("flat", "hash-tagged", "auto"),
     "EVENTBUS_STRICT": boolean,
     "EVENTBUS_RAISE_HANDLER_ERRORS": boolean,
     "EVENTBUS_VALIDATE_PAYLOADS": boolean,

@@ -32,6 +32,7 @@ BAD_VALUES: list[tuple[str, Any, str]] = [
     ("EVENTBUS_REDIS_URL", "redis://host/0?db=x", "db= query parameter that is not a number"),
     ("EVENTBUS_REDIS_URL", 6379, "must be a Redis URL"),
     ("EVENTBUS_KEY_PREFIX", " ", "must be a non-empty string"),
+    ("EVENTBUS_STREAMS_KEY_LAYOUT", "tagged", 'must be one of "flat", "hash-tagged", "auto"'),
     ("EVENTBUS_STRICT", "no", "must be true or false, got 'no'"),
     ("EVENTBUS_STRICT", 1, "must be true or false, got 1"),
     ("EVENTBUS_RAISE_HANDLER_ERRORS", "yes", "must be true or false"),
