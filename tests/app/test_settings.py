@@ -77,7 +77,9 @@ BAD_VALUES: list[tuple[str, Any, str]] = [
 
 
 def test_every_setting_has_a_check() -> None:
-    assert set(CHECKS) == set(SETTINGS)
+    missing, stale = set(SETTINGS) - set(CHECKS), set(CHECKS) - set(SETTINGS)
+    assert not missing, f"add a check to app/config_checks.py CHECKS for {sorted(missing)}"
+    assert not stale, f"app/config_checks.py checks settings that do not exist: {sorted(stale)}"
 
 
 def test_the_defaults_pass_every_check() -> None:
