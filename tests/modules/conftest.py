@@ -11,6 +11,8 @@ A test runs once per *setup* (fixture ``bus_setup``): a bus profile
 - ``rq`` (SQLite, one file shared with the worker): every handler routed to RQ; RQ's own
   ``rq worker`` CLI runs in one subprocess for the session; ``settle()`` polls until no job
   waits, runs or waits for a retry.
+- ``streams-cluster`` (SQLite): the same on the session's 3-master Redis Cluster
+  (``redis+cluster://``, the hash-tagged key layout).
 - ``outbox+streams`` (SQLite, PostgreSQL): ``EVENTBUS_OUTBOX`` on with the relay off
   (``EVENTBUS_OUTBOX_RELAY="none"``), handlers on Redis Streams; ``settle()`` runs
   ``relay.drain()`` then a burst worker, in turn, until neither has anything left.
@@ -58,7 +60,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from flask import Flask
 
 from app import create_app
@@ -70,7 +71,11 @@ from tests.modules.clinic import INPROCESS, BusProfile, Clinic, Settle
 from tests.support.postgres import delete_all_rows, postgres_database
 from tests.support.redis_server import delete_prefix
 from tests.support.rq_clinic import ClinicRQWorker, running_clinic_rq_worker
-from tests.support.streams_settle import background_worker, drain_outbox_and_streams
+from tests.support.streams_settle import (
+    background_worker,
+    bounded_client,
+    drain_outbox_and_streams,
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -81,10 +86,17 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def _streams_url(request: pytest.FixtureRequest) -> str:
+    """The real Redis, or the session's 3-master cluster for the ``streams-cluster`` profile."""
+    if "streams-cluster" in request.node.name:
+        return str(request.getfixturevalue("redis_cluster").url)
+    return str(request.getfixturevalue("real_redis").url)
+
+
 def _streams_config(request: pytest.FixtureRequest) -> dict[str, Any]:
     return {
         "EVENTBUS_TRANSPORT": "redis-streams",
-        "EVENTBUS_REDIS_URL": request.getfixturevalue("real_redis").url,
+        "EVENTBUS_REDIS_URL": _streams_url(request),
         "EVENTBUS_KEY_PREFIX": request.getfixturevalue("key_prefix"),
         "EVENTBUS_MAX_DELIVERIES": 3,
         "EVENTBUS_RETRY_BACKOFF_MS": 50,
@@ -96,7 +108,7 @@ def _streams_config(request: pytest.FixtureRequest) -> dict[str, Any]:
 def _on_streams(
     settling: Callable[[Flask, str, str], Any], app: Flask, request: pytest.FixtureRequest
 ) -> Iterator[Settle]:
-    url: str = request.getfixturevalue("real_redis").url
+    url = _streams_url(request)
     prefix: str = request.getfixturevalue("key_prefix")
     try:
         with settling(app, url, prefix) as settle:
@@ -106,7 +118,7 @@ def _on_streams(
                 _rebind_logging(app)
     finally:
         _back_to_inprocess(app)
-        client = redis.Redis.from_url(url)
+        client = bounded_client(url)
         delete_prefix(client, f"{prefix}*")
         client.close()
 
@@ -158,6 +170,12 @@ RQ = BusProfile(
     handlers_in_process=False,
     database=lambda request: request.getfixturevalue("clinic_rq_worker").database_url,
 )
+STREAMS_CLUSTER = BusProfile(
+    "streams-cluster",
+    config=_streams_config,
+    running=lambda app, request: _on_streams(background_worker, app, request),
+    synchronous=False,
+)
 OUTBOX_STREAMS = BusProfile(
     "outbox+streams",
     config=lambda request: {
@@ -193,6 +211,7 @@ SETUPS = [
     BusSetup(INPROCESS, "sqlite"),
     BusSetup(INPROCESS, "postgresql"),
     BusSetup(REDIS_STREAMS, "sqlite"),
+    BusSetup(STREAMS_CLUSTER, "sqlite"),
     BusSetup(RQ, "sqlite"),
     BusSetup(OUTBOX_STREAMS, "sqlite"),
     BusSetup(OUTBOX_STREAMS, "postgresql"),

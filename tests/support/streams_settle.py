@@ -21,12 +21,18 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-import redis
 from flask import Flask
 
 from app.core.outbox import EXTENSION as OUTBOX_EXTENSION
 from app.core.outbox import OutboxRelay
-from transports.redis_streams import StreamKeys, StreamsWorker, running_worker
+from transports.redis_common import connect, is_cluster
+from transports.redis_streams import (
+    StreamKeys,
+    StreamsDeadLetterStore,
+    StreamsSettings,
+    StreamsWorker,
+    running_worker,
+)
 
 __all__ = [
     "SETTLE_TIMEOUT_S",
@@ -43,38 +49,53 @@ SETTLE_TIMEOUT_S = 120.0
 def streams_idle(client: Any, plan: Mapping[str, Sequence[str]]) -> bool:
     """Whether every handler's group read and acknowledged everything on its streams.
 
-    ``plan`` maps handler ids (group names) to their streams. One ``MULTI`` reads every
-    stream's last id and its groups, so the answer is a consistent snapshot: an entry being
-    handled is still pending, and what its handler publishes is written before the ack.
+    ``plan`` maps handler ids (group names) to their streams. On one Redis, one ``MULTI``
+    reads every stream's last id and its groups, so the answer is a consistent snapshot: an
+    entry being handled is still pending, and what its handler publishes is written before
+    the ack. A Redis Cluster has no ``MULTI`` across slots: two snapshots in a row must agree
+    (idle, and the same last ids), so an event written between two reads is not missed.
     """
     streams = sorted({stream for streams in plan.values() for stream in streams})
-    pipe = client.pipeline(transaction=True)
+    if not is_cluster(client):
+        return _idle_snapshot(client, plan, streams, transaction=True) is not None
+    first = _idle_snapshot(client, plan, streams, transaction=False)
+    return first is not None and first == _idle_snapshot(client, plan, streams, transaction=False)
+
+
+def _idle_snapshot(
+    client: Any, plan: Mapping[str, Sequence[str]], streams: Sequence[str], *, transaction: bool
+) -> dict[str, str] | None:
+    """Each stream's last id if every group of ``plan`` is idle on it, else ``None``."""
+    pipe = client.pipeline(transaction=transaction)
     for stream in streams:
         pipe.xinfo_stream(stream)
         pipe.xinfo_groups(stream)
     replies = pipe.execute(raise_on_error=False)  # a stream not created yet has nothing
+    last_ids = {}
     for index, stream in enumerate(streams):
         info, groups = replies[2 * index], replies[2 * index + 1]
         if isinstance(info, Exception) or isinstance(groups, Exception):
             continue
         last = _text(info["last-generated-id"])
+        last_ids[stream] = last
         for group in groups:
             if stream not in plan.get(_text(group["name"]), ()):
                 continue
             if group["pending"] or _text(group["last-delivered-id"]) != last:
-                return False
-    return True
+                return None
+    return last_ids
 
 
-def raise_dead_letters(client: Any, prefix: str) -> None:
-    """Fail, quoting them, if any delivery under ``prefix`` was dead-lettered."""
-    rows = client.xrange(StreamKeys(prefix).dead_letters, "-", "+", count=20)
-    if rows:
+def raise_dead_letters(client: Any, keys: StreamKeys) -> None:
+    """Fail, quoting them, if any delivery under ``keys``'s prefix was dead-lettered."""
+    letters = StreamsDeadLetterStore(client, keys).list(20)
+    if letters:
         described = [
-            {_text(k): _text(v)[:300] for k, v in fields.items() if _text(k) != "payload"}
-            for _, fields in rows
+            {k: v[:300] for k, v in letter.raw.items() if k != "payload"}
+            | {"handler": letter.handler_id, "reason": letter.reason[:300]}
+            for letter in letters
         ]
-        raise AssertionError(f"{len(rows)} delivery(ies) dead-lettered: {described}")
+        raise AssertionError(f"{len(letters)} delivery(ies) dead-lettered: {described}")
 
 
 @contextmanager
@@ -84,7 +105,8 @@ def background_worker(app: Flask, redis_url: str, prefix: str) -> Iterator[Calla
     On exit: settle once more (so no handler still writes while the test cleans up), then
     stop the worker gracefully.
     """
-    client = redis.Redis.from_url(redis_url)
+    client = bounded_client(redis_url)
+    keys = StreamsSettings.from_config(app.config).keys
     try:
         with running_worker(app, consumer_name="clinic-e2e") as worker:
 
@@ -98,7 +120,7 @@ def background_worker(app: Flask, redis_url: str, prefix: str) -> Iterator[Calla
                         raise AssertionError(f"streams not idle after {SETTLE_TIMEOUT_S}s")
                     time.sleep(pause)
                     pause = min(0.02, pause * 1.5)
-                raise_dead_letters(client, prefix)
+                raise_dead_letters(client, keys)
 
             yield settle
             settle()
@@ -119,7 +141,8 @@ def drain_outbox_and_streams(
     unsent (the relay could not send it) or a delivery was dead-lettered.
     """
     relay: OutboxRelay = app.extensions[OUTBOX_EXTENSION]
-    client = redis.Redis.from_url(redis_url)
+    client = bounded_client(redis_url)
+    keys = StreamsSettings.from_config(app.config).keys
 
     def settle() -> None:
         deadline = time.monotonic() + SETTLE_TIMEOUT_S
@@ -137,13 +160,18 @@ def drain_outbox_and_streams(
         backlog = relay.store.pending_ids()
         if backlog:
             raise AssertionError(f"{len(backlog)} outbox row(s) not sent: {list(backlog)[:5]}")
-        raise_dead_letters(client, prefix)
+        raise_dead_letters(client, keys)
 
     try:
         yield settle
         settle()
     finally:
         client.close()
+
+
+def bounded_client(url: str) -> Any:
+    """A client of any ``EVENTBUS_REDIS_URL`` form whose waits are bounded."""
+    return connect(url, "admin", block_ms=20_000)
 
 
 def _text(value: Any) -> str:
