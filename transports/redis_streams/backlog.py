@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..redis_common import parse_id
+from ..redis_common import RedisClient, parse_id
 
 __all__ = ["BurstBacklog"]
 
@@ -35,7 +35,7 @@ class BurstBacklog:
         """Whether :meth:`take_snapshot` ran (it is retried after a Redis error)."""
         return self._ends is not None
 
-    def take_snapshot(self, client: Any) -> None:
+    def take_snapshot(self, client: RedisClient) -> None:
         """Note every stream's last entry id now (one round trip); empty streams are done."""
         pipe = client.pipeline(transaction=False)
         for stream in self.streams:

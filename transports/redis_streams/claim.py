@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
+
+from ..redis_common import RedisClient
 
 __all__ = [
     "Reacquired",
@@ -61,7 +63,7 @@ def parse_autoclaim(reply: Any) -> tuple[bytes, list[bytes], list[bytes]]:
 
 
 def autoclaim(
-    client: Any, stream: str, group: str, consumer: str, *, min_idle_ms: int, count: int
+    client: RedisClient, stream: str, group: str, consumer: str, *, min_idle_ms: int, count: int
 ) -> tuple[list[bytes], list[bytes]]:
     """Move entries idle over ``min_idle_ms`` to ``consumer`` without bumping their counts.
 
@@ -82,12 +84,15 @@ def autoclaim(
 
 
 def own_pending(
-    client: Any, stream: str, group: str, consumer: str, page: int = 100
+    client: RedisClient, stream: str, group: str, consumer: str, page: int = 100
 ) -> Iterator[tuple[bytes, int]]:
     """``(entry id, idle ms)`` of every entry pending for ``consumer``, oldest first."""
     start: bytes | str = "-"
     while True:
-        rows = client.xpending_range(stream, group, start, "+", page, consumername=consumer)
+        rows: list[dict[str, Any]] = cast(
+            "list[dict[str, Any]]",
+            client.xpending_range(stream, group, start, "+", page, consumername=consumer),
+        )
         for row in rows:
             yield row["message_id"], int(row["time_since_delivered"])
         if len(rows) < page:
@@ -97,7 +102,13 @@ def own_pending(
 
 
 def reacquire(
-    client: Any, stream: str, group: str, consumer: str, entry_id: bytes, *, min_idle_ms: int
+    client: RedisClient,
+    stream: str,
+    group: str,
+    consumer: str,
+    entry_id: bytes,
+    *,
+    min_idle_ms: int,
 ) -> Reacquired:
     """Bump and fetch one pending entry for ``consumer``, if nobody took it since.
 

@@ -19,13 +19,19 @@ deletes the dead letter in the same ``MULTI``. Thread safety: as redis-py's clie
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from app.core.events.dead_letters import DeadLetter
 from app.core.events.envelope import Envelope, utc_timestamp
 from app.core.events.exceptions import MalformedEnvelopeError
 
-from ..redis_common import is_stream_id, parse_id, redis_errors_as_transport_errors, text
+from ..redis_common import (
+    RedisClient,
+    is_stream_id,
+    parse_id,
+    redis_errors_as_transport_errors,
+    text,
+)
 from .groups import ensure_group
 from .keys import StreamKeys, hash_tag
 
@@ -36,12 +42,13 @@ __all__ = [
 ]
 
 TRANSPORT_NAME = "redis-streams"
+Entries = list[tuple[bytes, dict[bytes, bytes]]]
 _EVENT = "event."
 _MAX_REASON = 1000
 
 
 def dead_letter(
-    client: Any,
+    client: RedisClient,
     keys: StreamKeys,
     *,
     stream: str,
@@ -78,7 +85,7 @@ class StreamsDeadLetterStore:
 
     transport = TRANSPORT_NAME
 
-    def __init__(self, client: Any, keys: StreamKeys) -> None:
+    def __init__(self, client: RedisClient, keys: StreamKeys) -> None:
         self._client = client
         self._keys = keys
 
@@ -87,7 +94,7 @@ class StreamsDeadLetterStore:
         """The oldest ``limit`` dead letters (over every dead-letter stream)."""
         found: list[tuple[tuple[int, int], str, bytes, Any]] = []
         for stream in self._streams():
-            for entry_id, fields in self._client.xrange(stream, "-", "+", count=limit):
+            for entry_id, fields in self._range(stream, "-", "+", limit):
                 found.append((parse_id(entry_id), stream, entry_id, fields))
         found.sort(key=lambda row: row[0])
         return [
@@ -99,7 +106,7 @@ class StreamsDeadLetterStore:
     def get(self, dead_letter_id: str) -> DeadLetter:
         """One dead letter; ``KeyError`` if unknown (or not a dead-letter id at all)."""
         stream, entry_id = self._locate(dead_letter_id)
-        rows = self._client.xrange(stream, entry_id, entry_id)
+        rows = self._range(stream, entry_id, entry_id, 1)
         if not rows:
             raise KeyError(dead_letter_id)
         return _dead_letter(dead_letter_id, rows[0][1])
@@ -116,7 +123,8 @@ class StreamsDeadLetterStore:
         replay = self._keys.replay_of(letter.handler_id, stream)  # same slot as ``stream``
         ensure_group(self._client, replay, letter.handler_id)
         pipe = self._client.pipeline(transaction=True)
-        pipe.xadd(replay, letter.envelope.to_fields())
+        fields: dict[Any, Any] = dict(letter.envelope.to_fields())
+        pipe.xadd(replay, fields)
         pipe.xdel(stream, entry_id)
         pipe.execute()
 
@@ -151,7 +159,7 @@ class StreamsDeadLetterStore:
         for stream in self._streams():
             start: str = "-"
             while seen < scan_limit:
-                rows = self._client.xrange(stream, start, "+", count=1000)
+                rows = self._range(stream, start, "+", 1000)
                 for entry_id, fields in rows:
                     handler = text(fields.get(b"handler", b"?"))
                     counts[handler] = counts.get(handler, 0) + 1
@@ -160,6 +168,10 @@ class StreamsDeadLetterStore:
                 if len(rows) < 1000:
                     break
         return counts
+
+    def _range(self, stream: str, start: str, end: str, count: int) -> Entries:
+        """``XRANGE``: ``(entry id, fields)`` pairs, as bytes."""
+        return cast(Entries, self._client.xrange(stream, start, end, count=count))
 
     def _streams(self) -> tuple[str, ...]:
         """Every dead-letter stream: the one of the flat layout, or each existing tagged one."""

@@ -40,7 +40,7 @@ from app.core.events.instrumentation import HOOK, Kind
 from app.core.events.observed import call_observed, observe_outcome
 from app.log import get_logger
 
-from ..redis_common import text
+from ..redis_common import RedisClient, text
 from .dead_letters import TRANSPORT_NAME, dead_letter
 from .entries import decode_entry
 from .settings import StreamsSettings
@@ -73,7 +73,7 @@ class EntryDelivery:
     def __init__(
         self,
         bus: EventBus,
-        client: Any,
+        client: RedisClient,
         settings: StreamsSettings,
         handler_id: str,
         consumer: str,

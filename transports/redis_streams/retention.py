@@ -31,7 +31,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from app.log import get_logger
 
-from ..redis_common import next_id, parse_id, text
+from ..redis_common import RedisClient, next_id, parse_id, text
 from .keys import StreamKeys
 from .settings import StreamsSettings
 
@@ -45,7 +45,7 @@ return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
 """
 
 
-def safe_trim_id(client: Any, stream: str) -> str | None:
+def safe_trim_id(client: RedisClient, stream: str) -> str | None:
     """The smallest id any group of ``stream`` still needs; ``None`` if it has no group."""
     bounds = []
     for group in client.xinfo_groups(stream):
@@ -58,7 +58,7 @@ def safe_trim_id(client: Any, stream: str) -> str | None:
 
 
 def trim_stream(
-    client: Any,
+    client: RedisClient,
     keys: StreamKeys,
     stream: str,
     *,
@@ -87,7 +87,7 @@ def trim_stream(
 
 
 def delete_idle_consumers(
-    client: Any, stream: str, group: str, expiry_ms: int, keep: Collection[str] = ()
+    client: RedisClient, stream: str, group: str, expiry_ms: int, keep: Collection[str] = ()
 ) -> list[str]:
     """Delete consumers of ``group`` idle over ``expiry_ms`` with nothing pending."""
     script = client.register_script(_DELETE_IF_NO_PENDING)
@@ -106,7 +106,7 @@ def delete_idle_consumers(
 
 
 def maintain(
-    client: Any,
+    client: RedisClient,
     settings: StreamsSettings,
     plan: Mapping[str, tuple[str, ...]],
     own_consumers: Collection[str],

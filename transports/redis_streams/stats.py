@@ -11,14 +11,13 @@ list entries trimmed by retention and Redis settings that weaken the guarantees
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from redis.exceptions import RedisError, ResponseError
 
 from app.core.events.subscriptions import Subscription
 
 from ..operations import HandlerStats, TransportStats
-from ..redis_common import id_ms, text
+from ..redis_common import RedisClient, id_ms, text
 from .dead_letters import TRANSPORT_NAME, StreamsDeadLetterStore
 from .keys import handler_event_types
 from .settings import StreamsSettings
@@ -27,7 +26,7 @@ __all__ = ["collect_stats", "persistence_warnings"]
 
 
 def collect_stats(
-    client: Any, settings: StreamsSettings, subscriptions: Sequence[Subscription]
+    client: RedisClient, settings: StreamsSettings, subscriptions: Sequence[Subscription]
 ) -> TransportStats:
     """Read the figures for every handler in ``subscriptions``."""
     keys = settings.keys
@@ -53,7 +52,7 @@ def collect_stats(
 
 
 def _handler_stats(
-    client: Any, handler_id: str, streams: Sequence[str], now_ms: int, dead_letters: int
+    client: RedisClient, handler_id: str, streams: Sequence[str], now_ms: int, dead_letters: int
 ) -> HandlerStats:
     pending = 0
     lag: int | None = 0
@@ -80,7 +79,7 @@ def _handler_stats(
     return HandlerStats(handler_id, pending, lag, age, tuple(sorted(consumers)), dead_letters)
 
 
-def persistence_warnings(client: Any) -> list[str]:
+def persistence_warnings(client: RedisClient) -> list[str]:
     """Warnings about Redis settings that make acknowledged work losable (empty if fine)."""
     try:
         config = client.config_get("appendonly")

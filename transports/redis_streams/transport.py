@@ -40,6 +40,7 @@ from app.log import get_logger
 from ..operations import TransportStats
 from ..redis_common import (
     REDIS_ERRORS,
+    RedisClient,
     connect,
     is_cluster,
     mask_url,
@@ -62,7 +63,7 @@ class RedisStreamsTransport:
 
     name = TRANSPORT_NAME
 
-    def __init__(self, client: Any, settings: StreamsSettings) -> None:
+    def __init__(self, client: RedisClient, settings: StreamsSettings) -> None:
         self.client = client
         self.settings = settings
         self._keys = settings.keys
@@ -101,7 +102,7 @@ class RedisStreamsTransport:
         """``XADD`` the envelope once; raise :class:`TransportError` if it was not written."""
         stream = self._ready_stream(envelope.type, subscriptions)
         try:
-            self.client.execute_command(
+            self.client.execute_command(  # type: ignore[no-untyped-call]
                 "XADD", stream, "*", *chain.from_iterable(envelope.to_fields().items())
             )
         except REDIS_ERRORS as exc:

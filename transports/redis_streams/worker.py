@@ -46,7 +46,7 @@ from app.core.events.subscriptions import Subscription
 from app.log import get_logger
 from app.worker_scope import WorkerScope
 
-from ..redis_common import connect, mask_url
+from ..redis_common import RedisClient, connect, mask_url
 from .consumer import GroupConsumer
 from .dead_letters import TRANSPORT_NAME
 from .delivery import ContextFactory, EntryDelivery
@@ -99,7 +99,7 @@ class StreamsWorker:
         *,
         concurrency: int = 1,
         consumer_name: str | None = None,
-        client: Any = None,
+        client: RedisClient | None = None,
         context: ContextFactory | None = None,
         after_delivery: Callable[[], None] | None = None,
         reconnect_attempts: int = BURST_RECONNECT_ATTEMPTS,
@@ -161,7 +161,7 @@ class StreamsWorker:
         *,
         concurrency: int = 1,
         consumer_name: str | None = None,
-        client: Any = None,
+        client: RedisClient | None = None,
         reconnect_attempts: int = BURST_RECONNECT_ATTEMPTS,
     ) -> StreamsWorker:
         """A worker for ``app``'s handlers routed here, run inside the app (a WorkerScope)."""

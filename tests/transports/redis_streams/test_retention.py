@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 from tests.transports.redis_streams.harness import envelope
+from transports.redis_common import RedisClient
 from transports.redis_streams import (
     StreamKeys,
     delete_idle_consumers,
@@ -120,4 +121,4 @@ def test_the_safe_id_when_pending_entries_were_acknowledged_between_two_reads(
         def xinfo_groups(self, key: str) -> Any:
             return groups_while_pending
 
-    assert safe_trim_id(Stale(), stream) == next_id(ids[-1])
+    assert safe_trim_id(cast(RedisClient, Stale()), stream) == next_id(ids[-1])
