@@ -29,6 +29,7 @@ from tests.support.walkthrough import (
     README,
     ROOT,
     Step,
+    console_examples,
     normalized,
     render_session,
     session_of,
@@ -82,10 +83,29 @@ def test_the_opening_snippet_imports_what_it_uses_and_runs() -> None:
     assert result.stdout == "welcome p1\n"
 
 
+BAD_INPUT = console_examples(CLINIC_DOC.read_text(), "Bad input")
+
+
 @pytest.fixture(scope="module")
-def walkthrough() -> tuple[list[Step], list[str]]:
-    """One run of the README's walk-through against a freshly served clinic."""
-    return walkthrough_session()
+def session() -> tuple[list[Step], list[str], list[str]]:
+    """One run of the README's walk-through, then docs/clinic.md's bad-input examples,
+    against a freshly served clinic."""
+    return walkthrough_session([step for step, _ in BAD_INPUT])
+
+
+@pytest.fixture(scope="module")
+def walkthrough(
+    session: tuple[list[Step], list[str], list[str]],
+) -> tuple[list[Step], list[str]]:
+    return session[0], session[1]
+
+
+def test_docs_clinic_bad_input_examples_print_what_they_show(
+    session: tuple[list[Step], list[str], list[str]],
+) -> None:
+    assert len(BAD_INPUT) >= 2
+    for (step, shown), output in zip(BAD_INPUT, session[2], strict=True):
+        assert normalized(output) == normalized(shown), step.command
 
 
 def test_the_walkthrough_prints_what_the_readme_says(

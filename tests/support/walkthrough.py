@@ -38,6 +38,7 @@ __all__ = [
     "ROOT",
     "Step",
     "clinic_server",
+    "console_examples",
     "normalized",
     "render_session",
     "run_steps",
@@ -231,13 +232,35 @@ def upgraded_database(path: Path) -> str:
     return url
 
 
-def walkthrough_session() -> tuple[list[Step], list[str]]:
-    """Serve the clinic, run the README's walk-through against it: its steps and outputs."""
+def walkthrough_session(
+    extra: Sequence[Step] = (),
+) -> tuple[list[Step], list[str], list[str]]:
+    """Serve the clinic, run the README's walk-through against it, then ``extra`` steps.
+
+    Returns the walk-through's steps, their outputs, and the outputs of ``extra``.
+    """
     found = steps(shell_block(WALKTHROUGH))
     with tempfile.TemporaryDirectory() as tmp, clinic_server(Path(tmp) / "clinic.db") as url:
         env = _clean_env()
         env["BASE"] = url
-        return found, run_steps(found, env)
+        outputs = run_steps([*found, *extra], env)
+    return found, outputs[: len(found)], outputs[len(found) :]
+
+
+def console_examples(doc: str, heading: str) -> list[tuple[Step, str]]:
+    """The ```` ```console ```` examples under ``## heading`` of ``doc``: each ``$`` command
+    (with its continuation lines) and the output shown under it."""
+    start = doc.index(f"\n## {heading}\n")
+    end = doc.find("\n## ", start + 1)
+    section = doc[start : end if end != -1 else len(doc)]
+    examples = []
+    for block in re.findall(r"```console\n(.*?)\n```", section, flags=re.S):
+        lines = block.splitlines()
+        command = [lines[0].removeprefix("$ ")]
+        while command[-1].endswith("\\"):
+            command.append(lines[len(command)])
+        examples.append((Step("\n".join(command)), "\n".join(lines[len(command) :])))
+    return examples
 
 
 def _clean_env() -> dict[str, str]:
@@ -274,7 +297,7 @@ def _pretty(output: str) -> str:
 
 def main() -> None:
     """Write docs/clinic.md's session from a fresh run of the README's walk-through."""
-    found, outputs = walkthrough_session()
+    found, outputs, _ = walkthrough_session()
     doc = CLINIC_DOC.read_text()
     session = render_session(found, outputs)
     head, tail = doc[: doc.index(BEGIN) + len(BEGIN)], doc[doc.index(END) :]
