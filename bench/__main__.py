@@ -7,13 +7,14 @@ prefix, which they delete.
 
 from __future__ import annotations
 
-from bench import inprocess, outbox, rq_bench, streams
+from bench import cluster, inprocess, outbox, rq_bench, streams
 
 
 def main() -> None:
     for title, run in (
         ("In-process publish (bench/inprocess.py)", inprocess.main),
         ("Redis Streams (bench/streams.py)", streams.main),
+        ("Redis Streams on a cluster vs one Redis (bench/cluster.py)", cluster.main),
         ("RQ (bench/rq_bench.py)", rq_bench.main),
         ("Transactional outbox (bench/outbox.py)", outbox.main),
     ):
