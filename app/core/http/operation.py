@@ -96,4 +96,6 @@ def operation_of(view: Callable[..., Any]) -> Operation | None:
 
 
 def _first_line(doc: str | None) -> str:
-    return (doc or "").strip().splitlines()[0] if doc and doc.strip() else ""
+    """The docstring's first line, its reST literals (````x````) as Markdown ones (```x```)."""
+    first = doc.strip().splitlines()[0] if doc and doc.strip() else ""
+    return first.replace("``", "`")
