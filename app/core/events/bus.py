@@ -1,252 +1,329 @@
-"""``EventBus``: the seed's subscribe / unsubscribe / publish / clear, transport-agnostic.
+"""``EventBus``: subscribe / unsubscribe / publish / clear, transport-agnostic.
 
-This file holds ``publish`` and its dispatch: the hot path, the checked path, the plan cache
-and the flags that choose between them. The rest of the bus lives beside it: subscriptions
-and settings in ``registry.py``, envelopes built elsewhere and the worker side in
-``delivery.py`` (both mixed into ``EventBus``), plans and name checks in ``plans.py``, the
-handler failure policy in ``failures.py``.
+The bus is small and owns three parts, each usable alone:
 
-Thread safety: ``subscribe``, ``unsubscribe``, ``clear`` and ``configure`` take a lock and
-replace the dispatch plans; ``publish`` reads them without locking and may run on any number
-of threads at once.
+- a :class:`~app.core.events.registry.SubscriptionRegistry` (subscriptions, routing, known
+  names) that hands out immutable dispatch plans, one per event name;
+- a :class:`~app.core.events.validation.PayloadValidator` (what ``publish`` checks);
+- an :class:`~app.core.events.inprocess.InProcessTransport` that runs the in-process handlers.
+
+``publish(name, payload)`` takes the plan of ``name``; with nothing to check, send or signal
+(validation off, in-process handlers only) it hands the payload straight to the in-process
+transport, and otherwise takes :meth:`_publish_checked`. The longest chain from ``publish``
+to a handler is ``publish → _publish_checked → InProcessTransport.run → handler``.
+
+Thread safety: ``subscribe``, ``unsubscribe``, ``clear`` and ``configure`` take the
+registry's lock and replace the plans; ``publish`` reads them without locking and may run on
+any number of threads at once.
 """
 
 from __future__ import annotations
 
-import sys
-import threading
-import time
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from app.log import get_logger, logging_configured
 
-from . import context
-from .context import MINTED, forget_minted, new_envelope, register_dispatch_code
-from .delivery import EnvelopeDelivery
+from .context import Dispatch, current_dispatch, new_envelope, producer_of_frame, publisher_frame
 from .envelope import Envelope
-from .exceptions import ConfigurationError
-from .failures import raise_together, report_failure
-from .payload import check_payload
-from .plans import (
-    INPROCESS,
-    Plan,
-    Remote,
-    build_plan,
-    check_name,
-    handler_count,
-    same_callable,
-)
-from .registry import PayloadCheck, SubscriptionRegistry
+from .exceptions import UnknownEventError
+from .inprocess import InProcessTransport
+from .plans import INPROCESS
+from .registry import SubscriptionRegistry
 from .routing import Router
-from .signals import ALL_SIGNALS, event_published, handler_succeeded
-from .subscriptions import Handler, Subscription, default_handler_id
+from .signals import ALL_SIGNALS, event_published
+from .subscriptions import AnyHandler, Handler, Subscription
 from .transport import Transport
-from .types import EventType
+from .validation import PayloadCheck, PayloadValidator
 
 __all__ = ["INPROCESS", "EventBus"]
 
-_PLAN_CACHE_LIMIT = 4096
+
+class _Unset:
+    """The type of :data:`_UNSET`: "argument not given" where ``None`` means something."""
 
 
-class EventBus(SubscriptionRegistry, EnvelopeDelivery):
+_UNSET = _Unset()
+
+
+class EventBus:
     """Routes each published event to its subscribed handlers through their transports.
 
-    Failure semantics (DESIGN §4): ``publish`` validates first and raises an
-    ``EventValidationError`` before anything is dispatched or written; it then hands the event
-    to each remote transport (a ``TransportError`` propagates, and no in-process handler has
-    run yet); then it runs the in-process handlers in subscription order. A handler that raises
-    is logged with the event id, type, handler id and traceback, and the others still run;
-    ``publish`` returns normally unless ``raise_handler_errors`` is set, in which case a
+    Failure semantics: ``publish`` validates first and raises an ``EventValidationError``
+    before anything is dispatched or written; it then hands the event to each remote
+    transport (a ``TransportError`` propagates, and no in-process handler has run yet); then
+    it runs the in-process handlers in subscription order. A handler that raises is logged
+    with the event id, type, handler id and traceback, and the others still run; ``publish``
+    returns normally unless ``raise_handler_errors`` is set, in which case a
     :class:`HandlerError` carrying every error is raised after all handlers ran.
     """
 
     def __init__(self) -> None:
-        self._lock = threading.RLock()
-        self._subscriptions: list[Subscription] = []
-        self._plans: dict[str, Plan] = {}
-        self._registry: dict[str, Handler] = {}
-        self._known: frozenset[str] = frozenset(EventType)
-        self._router = Router(INPROCESS, {}, {INPROCESS})
-        self._transports: dict[str, Transport] = {}
-        self._schema_check: PayloadCheck | None = None
-        self.strict = True
-        self.validate = True
-        self.max_payload_bytes = 65536
-        self.raise_handler_errors = False
+        self.registry = SubscriptionRegistry()
+        self.validator = PayloadValidator()
+        self.inprocess = InProcessTransport(sender=self)
         self._log: Any = get_logger("eventbus")
         self._debug = False
-        self._instrumented = False
-        self._slow = True
+        self._checked = True  # validation, debug logging or signals on: see _refresh_flags
         logging_configured.connect(self._on_logging_configured, weak=True)
         for signal in ALL_SIGNALS:
             signal.receiver_connected.connect(self._on_receivers_changed, weak=True)
             signal.receiver_disconnected.connect(self._on_receivers_changed, weak=True)
+
+    # -- publishing ------------------------------------------------------------------------------
 
     def publish(self, event_type: str, data: dict[str, Any]) -> None:
         """Validate, then deliver ``data`` to every handler subscribed to ``event_type``.
 
         Raises ``EventValidationError`` subclasses for bad input (nothing dispatched),
         ``TransportError`` when a remote transport cannot take the event, and
-        ``HandlerError`` only when ``raise_handler_errors`` is on.
+        ``HandlerError`` only when ``raise_handler_errors`` is on. The envelope's producer is
+        the module of the code calling ``publish`` (its frame is kept, as ``logging`` does
+        for ``stacklevel``, and read only if the envelope is built).
         """
-        try:
-            local, remote = self._plans[event_type]
-        except KeyError:
-            local, remote = self._plan(event_type)
-        if remote is not None:  # something to check, log, signal or send: see _plan
-            self._publish_checked(event_type, data, local, remote)
-            return
-        # The hot path: in-process handlers only, nothing to check, log or signal. No envelope
-        # exists; context.envelope_of_frame mints one from this frame if something asks.
-        errors = None
-        for handler in local:
-            try:
-                handler(data)
-            except Exception as exc:
-                errors = self._failed(event_type, handler, exc, errors, sys._getframe())
-        if MINTED:
-            forget_minted(sys._getframe())
-        if errors:
-            raise_together(event_type, errors)
+        plan = self.registry.plans.get(event_type) or self.registry.plan(event_type)
+        caller = publisher_frame(1)
+        if plan.remote or self._checked:
+            self._publish_checked(event_type, data, plan.local, plan.remote, caller)
+        elif plan.local:
+            self.inprocess.run(Dispatch(event_type, data, caller, current_dispatch()), plan.local)
 
     def _publish_checked(
         self,
         event_type: str,
         data: dict[str, Any],
-        local: tuple[Handler, ...],
-        remote: Remote,
+        local: tuple[tuple[str, Handler], ...],
+        remote: tuple[tuple[Transport, tuple[Subscription, ...]], ...],
+        caller: Any,
     ) -> None:
         """``publish`` with validation, remote transports, debug logging and signals."""
-        encoded = self._check_payload(event_type, data, bool(remote))
+        encoded = self.validator.check(event_type, data, bool(remote))
+        count = len(local) + sum(len(subs) for _, subs in remote)
         if self._debug:
-            self._log.debug(
-                "event.published", event_type=str(event_type), handlers=handler_count(local, remote)
-            )
-        envelope: Envelope | None = None
+            self._log.debug("event.published", event_type=str(event_type), handlers=count)
+        parent = current_dispatch()
         if remote:
-            envelope = new_envelope(event_type, data, encoded, sys._getframe(2))
+            envelope = new_envelope(event_type, data, producer_of_frame(caller), parent, encoded)
             for transport, subs in remote:
                 transport.publish(envelope, subs)
-        if self._instrumented:
-            self._signal_published(event_type, data, handler_count(local, remote))
-        self._run_local(event_type, data, envelope, local)
-
-    def _run_local(
-        self,
-        event_type: str,
-        data: dict[str, Any],
-        envelope: Envelope | None,
-        local: tuple[Handler, ...],
-    ) -> None:
-        """Run in-process handlers under the failure policy, with signals when connected."""
-        errors = None
-        for handler in local:
-            started = time.perf_counter() if self._instrumented else 0.0
-            try:
-                handler(data)
-            except Exception as exc:
-                errors = self._failed(event_type, handler, exc, errors, sys._getframe())
-            else:
-                if self._instrumented:
-                    self._signal_succeeded(event_type, handler, time.perf_counter() - started)
-        if MINTED:
-            forget_minted(sys._getframe())
-        if errors:
-            raise_together(event_type, errors)
-
-    def _signal_published(self, event_type: str, data: dict[str, Any], count: int) -> None:
+            dispatch = Dispatch.of(envelope)
+        else:
+            dispatch = Dispatch(event_type, data, caller, parent)
         if event_published.receivers:
             event_published.send(self, event_type=event_type, payload=data, handler_count=count)
+        if local:
+            self.inprocess.run(dispatch, local)
 
-    def _signal_succeeded(self, event_type: str, handler: Handler, duration_s: float) -> None:
-        if handler_succeeded.receivers:
-            handler_id = self._handler_id(event_type, handler)
-            handler_succeeded.send(
-                self, event_type=event_type, handler_id=handler_id, duration_s=duration_s
-            )
+    def prepare(self, event_type: str, data: dict[str, Any], *, producer: str) -> Envelope:
+        """Check an event as ``publish`` would and build its envelope, without sending it.
+
+        For events sent later (``publish_after_commit``): the envelope then goes out through
+        :meth:`publish_envelope` (and the outbox relay) without being checked again. Raises
+        the same ``EventValidationError`` subclasses as ``publish``.
+        """
+        plan = self.registry.plan(event_type)
+        encoded = self.validator.check(event_type, data, bool(plan.remote))
+        return new_envelope(event_type, data, producer, current_dispatch(), encoded)
+
+    def publish_envelope(
+        self, envelope: Envelope, *, local: bool = True, remote: bool = True
+    ) -> None:
+        """Deliver an envelope that was built and checked earlier, keeping its id.
+
+        ``remote`` hands it to every remote transport its type is routed to (raising
+        ``TransportError`` like ``publish``); ``local`` then runs the in-process handlers
+        under the usual failure policy. Nothing is checked again.
+        """
+        plan = self.registry.plan(envelope.type)
+        if remote:
+            for transport, subs in plan.remote:
+                transport.publish(envelope, subs)
+        if local and plan.local:
+            self.inprocess.run(Dispatch.of(envelope), plan.local)
+
+    def send_remote_batch(self, envelopes: Sequence[Envelope]) -> None:
+        """Hand many prepared envelopes to their remote transports, batched per transport.
+
+        A transport with a ``publish_batch(items)`` method gets each of its items in one
+        call (one round trip); others get one ``publish`` per item. Raises
+        ``TransportError`` if any batch fails: then some items may have been sent.
+        """
+        batches: dict[int, tuple[Transport, list[tuple[Envelope, tuple[Subscription, ...]]]]] = {}
+        for envelope in envelopes:
+            for transport, subs in self.registry.plan(envelope.type).remote:
+                batches.setdefault(id(transport), (transport, []))[1].append((envelope, subs))
+        for transport, items in batches.values():
+            publish_batch = getattr(transport, "publish_batch", None)
+            if publish_batch is not None:
+                publish_batch(items)
+            else:
+                for envelope, subs in items:
+                    transport.publish(envelope, subs)
 
     def validate_event(self, event_type: str, data: Any) -> None:
-        """Make ``publish()``'s checks without publishing (``publish_after_commit`` calls it
-        before the COMMIT). Raises the same ``EventValidationError`` subclasses."""
-        check_name(event_type, self._known, self.strict)
-        self._check_payload(event_type, data, self.has_remote_subscribers(event_type))
+        """Make ``publish()``'s checks without publishing. Raises the same errors."""
+        self.validator.check(event_type, data, bool(self.registry.plan(event_type).remote))
 
-    def _check_payload(self, event_type: str, data: Any, remote: bool) -> str | None:
-        """Encodability and size (always for remote events), then the declared shape."""
-        encoded = check_payload(data, self.max_payload_bytes) if self.validate or remote else None
-        if self._schema_check is not None and self.validate:
-            self._schema_check(event_type, data)
-        return encoded
+    def has_remote_subscribers(self, event_type: str) -> bool:
+        """Whether any handler of ``event_type`` runs outside this process."""
+        return bool(self.registry.plan(event_type).remote)
 
-    def _plan_for(self, event_type: str) -> Plan:
+    # -- worker side -----------------------------------------------------------------------------
+
+    def handler(self, handler_id: str) -> Handler:
+        """How to call the handler registered under ``handler_id`` with a payload (one that
+        receives the envelope gets the current event's); :class:`UnknownHandlerError` if none."""
+        return self.registry.call(handler_id)
+
+    def deliver(self, handler_id: str, envelope: Envelope) -> None:
+        """Run one handler for one envelope taken from a transport (worker side).
+
+        Raises :class:`UnknownHandlerError`, :class:`UnknownEventError` (strict mode) or
+        whatever the handler raises: the caller retries or dead-letters. The handler runs
+        with the envelope as the current event (and its correlation id) until it returns.
+        """
+        call = self.registry.call(handler_id)
+        if self.registry.strict and envelope.type not in self.registry.known:
+            raise UnknownEventError(f"{envelope.type!r} is not a member of EventType")
+        dispatch = Dispatch.of(envelope)
+        token = dispatch.enter()
         try:
-            return self._plans[event_type]
-        except KeyError:
-            return self._plan(event_type)
+            call(envelope.payload)
+        finally:
+            dispatch.exit(token)
 
-    # -- internals -----------------------------------------------------------------------------
+    # -- subscriptions and settings (the registry's, see there) ------------------------------------
 
-    def _plan(self, event_type: str) -> Plan:
-        check_name(event_type, self._known, self.strict)
-        # Take the cache before reading subscriptions: if they change meanwhile, this plan
-        # lands in the discarded cache, never in the new one.
-        plans = self._plans
-        plan = build_plan(self._subscriptions, event_type, self._transport, self._slow)
-        if len(plans) < _PLAN_CACHE_LIMIT:
-            plans[event_type] = plan
-        return plan
-
-    def _handler_id(self, event_type: str, handler: Handler) -> str:
-        """The id of in-process ``handler`` in the plan of ``event_type`` (error path only)."""
-        for sub in self.subscriptions_for(event_type):
-            if sub.transport == INPROCESS and same_callable(sub.handler, handler):
-                return sub.handler_id
-        return default_handler_id(handler)
-
-    def _transport(self, name: str) -> Transport:
-        try:
-            return self._transports[name]
-        except KeyError:
-            raise ConfigurationError(
-                f"transport {name!r} is routed to but not configured"
-            ) from None
-
-    def _failed(
+    def subscribe(
         self,
         event_type: str,
-        handler: Handler,
-        exc: Exception,
-        errors: list[tuple[str, Exception]] | None,
-        frame: Any,
-    ) -> list[tuple[str, Exception]] | None:
-        """Report a handler error (see ``failures``); return the errors to raise later."""
-        handler_id = self._handler_id(event_type, handler)
-        report_failure(self._log, self, context.envelope_of_frame(frame), handler_id, exc)
-        if not self.raise_handler_errors:
-            return errors
-        return [*(errors or ()), (handler_id, exc)]
+        handler: AnyHandler,
+        *,
+        handler_id: str | None = None,
+        transport: str | None = None,
+        owner: str = "",
+    ) -> str:
+        """Call ``handler(payload)`` for every event matching ``event_type``; return its id.
 
-    def _changed(self) -> None:
-        self._registry = {sub.handler_id: sub.handler for sub in self._subscriptions}
-        self._plans = {}
+        ``event_type`` is a name or a wildcard (``"patient.*"``, ``"*"``); in strict mode it
+        must name, or match, a known event. A handler declared with a second parameter
+        (``def on_x(data, event)``) is called with the ``Envelope`` there too (decided now,
+        once). ``handler_id`` defaults to the handler's ``module.qualname``; one id always
+        names one callable. ``transport`` overrides the router. A handler subscribed through
+        several matching patterns still runs once per event.
+        """
+        return self.registry.subscribe(
+            event_type, handler, handler_id=handler_id, transport=transport, owner=owner
+        )
+
+    def unsubscribe(self, event_type: str, handler: AnyHandler) -> None:
+        """Stop calling ``handler`` for ``event_type``; a no-op if it was not subscribed."""
+        self.registry.unsubscribe(event_type, handler)
+
+    def clear(self) -> None:
+        """Remove every subscription (the test-fixture reset)."""
+        self.registry.clear()
+
+    def remove_owned(self, owner: str) -> None:
+        """Remove the subscriptions made with ``owner`` (the loader's, before re-wiring)."""
+        self.registry.remove_owned(owner)
+
+    def restore(self, subscriptions: Iterable[Subscription]) -> None:
+        """Replace every subscription with ``subscriptions`` (test fixtures' save/restore)."""
+        self.registry.restore(subscriptions)
+
+    def subscriptions(self) -> tuple[Subscription, ...]:
+        """Every subscription, in subscription order."""
+        return self.registry.subscriptions()
+
+    def subscriptions_for(self, event_type: str) -> tuple[Subscription, ...]:
+        """The subscriptions an event named ``event_type`` reaches, one per handler id."""
+        return self.registry.subscriptions_for(event_type)
+
+    def configure(
+        self,
+        *,
+        router: Router | None = None,
+        transports: Mapping[str, Transport] | None = None,
+        strict: bool | None = None,
+        validate: bool | None = None,
+        max_payload_bytes: int | None = None,
+        raise_handler_errors: bool | None = None,
+        known_events: Iterable[str] | None = None,
+        schema_check: PayloadCheck | _Unset | None = _UNSET,
+    ) -> None:
+        """Apply settings (``None`` leaves one unchanged; ``schema_check=None`` removes the
+        check) and re-route every subscription.
+
+        ``transports`` maps names to ready transports; ``"inprocess"`` needs no entry.
+        Subscriptions made with an explicit transport keep it; the others follow ``router``.
+        """
+        if validate is not None:
+            self.validator.validate = validate
+        if max_payload_bytes is not None:
+            self.validator.max_payload_bytes = max_payload_bytes
+        if not isinstance(schema_check, _Unset):
+            self.validator.schema_check = schema_check
+        if raise_handler_errors is not None:
+            self.inprocess.raise_handler_errors = raise_handler_errors
+        self.registry.configure(
+            router=router, transports=transports, strict=strict, known_events=known_events
+        )
         self._refresh_flags()
 
+    @property
+    def router(self) -> Router:
+        """The router in force."""
+        return self.registry.router
+
+    @property
+    def transports(self) -> Mapping[str, Transport]:
+        """The configured remote transports by name."""
+        return self.registry.transports
+
+    @property
+    def known_events(self) -> frozenset[str]:
+        """The event names accepted in strict mode (by default every ``EventType`` name)."""
+        return self.registry.known
+
+    @property
+    def strict(self) -> bool:
+        """Whether unknown event names are errors (``EVENTBUS_STRICT``)."""
+        return self.registry.strict
+
+    @property
+    def validate(self) -> bool:
+        """Whether every payload is checked (``EVENTBUS_VALIDATE_PAYLOADS``)."""
+        return self.validator.validate
+
+    @property
+    def max_payload_bytes(self) -> int:
+        """The encoded payload size limit (``EVENTBUS_MAX_PAYLOAD_BYTES``)."""
+        return self.validator.max_payload_bytes
+
+    @property
+    def raise_handler_errors(self) -> bool:
+        """Whether in-process handler errors are raised together at the end of a dispatch
+        (``EVENTBUS_RAISE_HANDLER_ERRORS``)."""
+        return self.inprocess.raise_handler_errors
+
+    @raise_handler_errors.setter
+    def raise_handler_errors(self, value: bool) -> None:
+        self.inprocess.raise_handler_errors = value
+
+    # -- flags -----------------------------------------------------------------------------------
+
     def _refresh_flags(self) -> None:
-        self._instrumented = any(signal.receivers for signal in ALL_SIGNALS)
-        slow = self.validate or self._debug or self._instrumented
-        if slow != self._slow:
-            self._plans = {}  # plans record whether the hot path applies
-        self._slow = slow
+        instrumented = any(signal.receivers for signal in ALL_SIGNALS)
+        self.inprocess.instrumented = instrumented
+        self._checked = self.validator.validate or self._debug or instrumented
 
     def _on_logging_configured(self, sender: Any, **extra: Any) -> None:
         self._log = get_logger("eventbus")
+        self.inprocess.log = self._log
         self._debug = extra.get("level", 20) <= 10
         self._refresh_flags()
 
     def _on_receivers_changed(self, signal: Any, **extra: Any) -> None:
         if signal in ALL_SIGNALS:
             self._refresh_flags()
-
-
-register_dispatch_code(EventBus.publish.__code__)
-register_dispatch_code(EventBus._run_local.__code__, publisher_depth=3)

@@ -1,57 +1,197 @@
-"""Correlation and causation: which request and which event caused the current work.
+"""Which request and which event the running code works for: two ``ContextVar``s.
 
-The correlation id lives in a ``ContextVar`` set once per HTTP request (or per message in a
-worker). The event being handled is found without any per-publish bookkeeping: in-process
-dispatch runs inside :meth:`EventBus.publish`, so :func:`current_event` walks the calling
-frames to the innermost dispatching ``publish`` and reads its locals. That costs nothing on the
-publish hot path (a ``ContextVar`` set/reset pair measured ~300 ns here, more than the whole
-dispatch of one handler) and a few microseconds only when a handler actually asks. Workers,
-which call handlers outside ``publish``, set the envelope in a ``ContextVar`` instead.
+- The **correlation id**: set once per HTTP request (``extension``) or per delivered message
+  in a worker; carried into every event published meanwhile.
+- The **current dispatch**: set by whoever calls handlers (the in-process transport, a
+  Streams or RQ worker through :meth:`EventBus.deliver`) just before the first handler call
+  and reset right after the last, so nested publishes and sibling handlers see exactly their
+  own event. :func:`current_event` reads it.
+
+A :class:`Dispatch` holds what the in-process path already has (name, payload, the
+publisher's frame, the parent dispatch) and builds the :class:`Envelope` only when something
+asks for it (a handler, a nested publish needing its causation id, an error log): most
+in-process dispatches never pay for an id and a timestamp. Once built, the envelope is the
+same object for the rest of the dispatch.
+
+Thread and task safety: both are ``ContextVar``s, so threads and asyncio tasks each see their
+own; a handler's context changes are undone when it returns.
 """
 
 from __future__ import annotations
 
 import re
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
-from types import CodeType, FrameType
+from types import FrameType
 from typing import Any
 
 from .envelope import Envelope, new_event_id
 from .payloads import declared_version
 
 __all__ = [
-    "MINTED",
+    "Dispatch",
     "bind_correlation_id",
     "correlation_id",
+    "current_dispatch",
     "current_event",
     "delivering",
+    "enter_delivery",
+    "exit_delivery",
+    "producer_of_frame",
+    "publisher_frame",
+    "reset_correlation_id",
+    "set_correlation_id",
     "valid_request_id",
 ]
 
 _correlation: ContextVar[str | None] = ContextVar("eventbus_correlation_id", default=None)
-_delivering: ContextVar[Envelope | None] = ContextVar("eventbus_envelope", default=None)
+_dispatch: ContextVar[Dispatch | None] = ContextVar("eventbus_dispatch", default=None)
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 
-# Code objects of the functions that run in-process handlers (their locals ``event_type``,
-# ``data`` and ``envelope`` hold the event), with how many frames up the publisher's code is.
-_DISPATCH_CODES: dict[CodeType, int] = {}
-# Envelopes minted on demand for in-process dispatches that had none, by frame id. An entry
-# lives only while its frame runs: the dispatcher removes it before returning.
-_minted: dict[int, Envelope] = {}
-MINTED = _minted  # read by the dispatcher: a truthiness check costs ~20 ns
-_minted_lock = threading.RLock()
+DispatchToken = Token["Dispatch | None"]
+"""What :meth:`Dispatch.enter` returns and :meth:`Dispatch.exit` takes."""
 
 
-def register_dispatch_code(code: CodeType, publisher_depth: int = 1) -> None:
-    """Mark ``code`` as a dispatcher whose locals are ``event_type``, ``data``, ``envelope``.
+class Dispatch:
+    """One event being handled: what :func:`current_event` returns the envelope of.
 
-    ``publisher_depth`` is how many frames above a running ``code`` the publishing code is.
+    Built either from an envelope that exists (remote publish, outbox, worker delivery) or
+    from the publish call itself (``event_type``, ``payload``, the publisher's ``caller``
+    frame, the ``parent`` dispatch that was current then); in that case :attr:`envelope` is
+    built on first access. Not thread-safe by itself: a dispatch belongs to the thread (or
+    task) that runs its handlers.
     """
-    _DISPATCH_CODES[code] = publisher_depth
+
+    __slots__ = ("_envelope", "caller", "event_type", "parent", "payload")
+
+    def __init__(
+        self,
+        event_type: str,
+        payload: dict[str, Any],
+        caller: FrameType | None = None,
+        parent: Dispatch | None = None,
+        envelope: Envelope | None = None,
+    ) -> None:
+        self.event_type = event_type
+        self.payload = payload
+        self.caller = caller
+        self.parent = parent
+        self._envelope = envelope
+
+    @classmethod
+    def of(cls, envelope: Envelope) -> Dispatch:
+        """The dispatch of an envelope that already exists (its id is kept)."""
+        return cls(envelope.type, envelope.payload, envelope=envelope)
+
+    @property
+    def envelope(self) -> Envelope:
+        """The event's envelope, built now if it was not yet (then kept)."""
+        envelope = self._envelope
+        if envelope is None:
+            producer = producer_of_frame(self.caller)
+            envelope = new_envelope(self.event_type, self.payload, producer, self.parent)
+            self._envelope = envelope
+        return envelope
+
+    def enter(self) -> DispatchToken:
+        """Make this the current dispatch until :meth:`exit` with the returned token."""
+        return _dispatch.set(self)
+
+    @staticmethod
+    def exit(token: DispatchToken) -> None:
+        """Restore the dispatch that was current before :meth:`enter`."""
+        _dispatch.reset(token)
+
+
+def current_dispatch() -> Dispatch | None:
+    """The dispatch whose handler is running in this context, or ``None``."""
+    return _dispatch.get()
+
+
+def current_event() -> Envelope | None:
+    """The envelope of the event whose handler is running in this context, or ``None``.
+
+    In-process, the envelope is built on the first call during a dispatch and is then the
+    same object for every later call (siblings, nested publishes, error logs); in a worker it
+    is the envelope that was delivered.
+    """
+    dispatch = _dispatch.get()
+    return None if dispatch is None else dispatch.envelope
+
+
+def new_envelope(
+    event_type: str,
+    payload: dict[str, Any],
+    producer: str,
+    parent: Dispatch | None,
+    encoded: str | None = None,
+) -> Envelope:
+    """A new envelope for an event published now by ``producer`` while ``parent`` ran.
+
+    The correlation id comes from the request or worker context, else the parent event's,
+    else the new event's own id; the causation id is the parent event's id.
+    """
+    event_id = new_event_id()
+    parent_envelope = parent.envelope if parent is not None else None
+    correlation = _correlation.get() or (
+        parent_envelope.correlation_id if parent_envelope is not None else event_id
+    )
+    return Envelope(
+        id=event_id,
+        type=str(event_type),
+        payload=payload,
+        correlation_id=correlation,
+        causation_id=parent_envelope.id if parent_envelope is not None else None,
+        producer=producer,
+        version=declared_version(event_type),
+        encoded_payload=encoded,
+    )
+
+
+def publisher_frame(stacklevel: int) -> FrameType:
+    """The frame of the code that called a public publishing function, ``stacklevel`` calls
+    up from that function (``1``: its direct caller), the way ``logging`` finds a record's
+    caller. The only frame read of the bus: ``EventBus.publish`` and
+    ``publish_after_commit`` name their producer with it, and only the frame's module name is
+    ever read (:func:`producer_of_frame`), never its locals.
+    """
+    return sys._getframe(stacklevel + 1)
+
+
+def producer_of_frame(frame: FrameType | None) -> str:
+    """The producer named by the publisher's frame: ``patients`` for code in
+    ``modules.patients.*``, else the full module name (``""`` when unknown).
+
+    Reads only the frame's module name, as ``logging`` does for a record's ``stacklevel``.
+    """
+    if frame is None:
+        return ""
+    name = str(frame.f_globals.get("__name__", ""))
+    parts = name.split(".")
+    return parts[1] if parts[0] == "modules" and len(parts) > 1 else name
+
+
+def enter_delivery(envelope: Envelope) -> tuple[DispatchToken, Token[str | None]]:
+    """Make ``envelope`` the current event and its correlation id the current one (workers)."""
+    return _dispatch.set(Dispatch.of(envelope)), _correlation.set(envelope.correlation_id)
+
+
+def exit_delivery(tokens: tuple[DispatchToken, Token[str | None]]) -> None:
+    """Undo :func:`enter_delivery`."""
+    _correlation.reset(tokens[1])
+    _dispatch.reset(tokens[0])
+
+
+@contextmanager
+def delivering(envelope: Envelope) -> Iterator[Envelope]:
+    """Run a block with ``envelope`` as the current event and correlation (see above)."""
+    tokens = enter_delivery(envelope)
+    try:
+        yield envelope
+    finally:
+        exit_delivery(tokens)
 
 
 def correlation_id() -> str | None:
@@ -84,118 +224,3 @@ def bind_correlation_id(value: str) -> Iterator[str]:
         yield value
     finally:
         _correlation.reset(token)
-
-
-def enter_delivery(envelope: Envelope) -> tuple[Token[Envelope | None], Token[str | None]]:
-    """Make ``envelope`` the current event and correlation (the fast form of ``delivering``)."""
-    return _delivering.set(envelope), _correlation.set(envelope.correlation_id)
-
-
-def exit_delivery(tokens: tuple[Token[Envelope | None], Token[str | None]]) -> None:
-    """Undo :func:`enter_delivery`."""
-    _correlation.reset(tokens[1])
-    _delivering.reset(tokens[0])
-
-
-@contextmanager
-def delivering(envelope: Envelope) -> Iterator[Envelope]:
-    """Run a worker-side handler call with ``envelope`` as the current event and correlation."""
-    tokens = enter_delivery(envelope)
-    try:
-        yield envelope
-    finally:
-        exit_delivery(tokens)
-
-
-def current_event() -> Envelope | None:
-    """The envelope of the event whose handler is running on this thread, or ``None``.
-
-    Inside an in-process handler the envelope is built on first request and is then the same
-    object for every later call during that dispatch (siblings, nested publishes, error logs).
-    """
-    return _enclosing_event(sys._getframe(1))
-
-
-def _enclosing_event(frame: FrameType | None) -> Envelope | None:
-    while frame is not None:
-        if frame.f_code in _DISPATCH_CODES:
-            return envelope_of_frame(frame)
-        frame = frame.f_back
-    return _delivering.get()
-
-
-def envelope_of_frame(frame: FrameType) -> Envelope:
-    """The envelope of the dispatch running in ``frame``, minting (and keeping) one if needed."""
-    local: dict[str, Any] = frame.f_locals
-    envelope: Envelope | None = local.get("envelope")
-    if envelope is not None:
-        return envelope
-    key = id(frame)
-    with _minted_lock:
-        envelope = _minted.get(key)
-        if envelope is None:
-            publisher: FrameType | None = frame
-            for _ in range(_DISPATCH_CODES.get(frame.f_code, 1)):
-                publisher = publisher.f_back if publisher is not None else None
-            envelope = new_envelope(local["event_type"], local["data"], None, publisher)
-            _minted[key] = envelope
-    return envelope
-
-
-def forget_minted(frame: FrameType) -> None:
-    """Drop the envelope minted for ``frame`` (called by the dispatcher as it returns)."""
-    with _minted_lock:
-        _minted.pop(id(frame), None)
-
-
-def new_envelope(
-    event_type: str, data: dict[str, Any], encoded: str | None, caller: FrameType | None
-) -> Envelope:
-    """Build the envelope for an event that the code running in ``caller`` publishes now.
-
-    The correlation id comes from the request or worker context (else the parent event's, else
-    the new event's own id), the causation id from the event whose handler is publishing, the
-    producer from the publisher's module.
-    """
-    event_id = new_event_id()
-    parent = _enclosing_event(caller)
-    correlation = _correlation.get() or (parent.correlation_id if parent else event_id)
-    return Envelope(
-        id=event_id,
-        type=str(event_type),
-        payload=data,
-        correlation_id=correlation,
-        causation_id=parent.id if parent is not None else None,
-        producer=_producer(caller),
-        version=declared_version(event_type),
-        encoded_payload=encoded,
-    )
-
-
-# Code objects of functions that publish on behalf of another producer (e.g. events queued
-# until a commit), with the name of their local holding that producer.
-_RELAY_CODES: dict[CodeType, str] = {}
-
-
-def register_relay_code(code: CodeType, producer_local: str) -> None:
-    """Mark ``code`` as publishing for the producer held in its local ``producer_local``."""
-    _RELAY_CODES[code] = producer_local
-
-
-def producer_of(frame: FrameType | None) -> str:
-    """The producer of an event published by the code running in ``frame`` (see below)."""
-    return _producer(frame)
-
-
-def _producer(frame: FrameType | None) -> str:
-    """The publishing module: ``patients`` for code in ``modules.patients.*``, else the module."""
-    while frame is not None:
-        relay = _RELAY_CODES.get(frame.f_code)
-        if relay is not None:
-            return str(frame.f_locals.get(relay, ""))
-        name = str(frame.f_globals.get("__name__", ""))
-        if not name.startswith(("app.core.events", "contextlib")):
-            parts = name.split(".")
-            return parts[1] if parts[0] == "modules" and len(parts) > 1 else name
-        frame = frame.f_back
-    return ""

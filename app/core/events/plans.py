@@ -1,38 +1,56 @@
 """Dispatch plans: what one ``publish`` of an event name does, worked out once per name.
 
-A plan is a plain 2-tuple ``(in-process handlers, remote deliveries)``. The second item is
-``None`` when publishing needs nothing but calling the in-process handlers (no remote
-transport, nothing to validate, log or signal): one ``is None`` test then picks the bus's hot
-path. A plain tuple on purpose: CPython specializes unpacking an exact 2-tuple, not a
-NamedTuple. The bus caches plans per event name and drops them whenever subscriptions or the
-flags they depend on change. Also here: the name checks of strict mode.
+A :class:`DispatchPlan` is immutable: the registry builds one the first time a name is
+published after a subscription change, caches it, and drops the whole cache on the next
+change, so ``publish`` reads plans without locking. Also here: the name checks of strict mode.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
+from .context import current_event
 from .exceptions import UnknownEventError
-from .subscriptions import Handler, Subscription, matches, pattern_is_wildcard
+from .subscriptions import EnvelopeHandler, Handler, Subscription, matches, pattern_is_wildcard
 from .transport import Transport
 
 __all__ = [
     "INPROCESS",
-    "Plan",
-    "Remote",
+    "DispatchPlan",
+    "LocalCall",
+    "RemoteDelivery",
     "build_plan",
+    "call_of",
     "check_name",
     "check_pattern",
-    "handler_count",
     "same_callable",
     "subscriptions_for",
 ]
 
 INPROCESS = "inprocess"
-"""The transport name of handlers the bus calls itself, inside ``publish()``."""
+"""The transport name of handlers run in the publishing process, inside ``publish()``."""
 
-Remote = tuple[tuple[Transport, tuple[Subscription, ...]], ...]
-Plan = tuple[tuple[Handler, ...], Remote | None]
+LocalCall = tuple[str, Handler]
+"""``(handler id, call)``: ``call(payload)`` runs the handler (see :func:`call_of`)."""
+
+RemoteDelivery = tuple[Transport, tuple[Subscription, ...]]
+"""A remote transport and the subscriptions of one event it carries."""
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchPlan:
+    """Every handler one event name reaches: ``local`` calls in subscription order, then one
+    ``remote`` delivery per remote transport. ``count`` is the number of handlers."""
+
+    event_type: str
+    local: tuple[LocalCall, ...]
+    remote: tuple[RemoteDelivery, ...]
+
+    @property
+    def count(self) -> int:
+        """How many handlers the plan reaches."""
+        return len(self.local) + sum(len(subs) for _, subs in self.remote)
 
 
 def subscriptions_for(
@@ -51,25 +69,34 @@ def build_plan(
     subscriptions: Iterable[Subscription],
     event_type: str,
     transport: Callable[[str], Transport],
-    slow: bool,
-) -> Plan:
-    """The plan of ``event_type``: in-process handlers, then one delivery per remote
-    transport (found by name with ``transport``). ``slow``: validation, debug logging or
-    signals are on, so even an in-process-only plan takes the checked path."""
-    local: list[Subscription] = []
+) -> DispatchPlan:
+    """The plan of ``event_type``; ``transport`` finds a remote transport by name."""
+    local: list[LocalCall] = []
     remote: dict[str, list[Subscription]] = {}
     for sub in subscriptions_for(subscriptions, event_type):
         if sub.transport == INPROCESS:
-            local.append(sub)
+            local.append((sub.handler_id, call_of(sub)))
         else:
             remote.setdefault(sub.transport, []).append(sub)
     deliveries = tuple((transport(name), tuple(subs)) for name, subs in remote.items())
-    return tuple(sub.handler for sub in local), deliveries if deliveries or slow else None
+    return DispatchPlan(str(event_type), tuple(local), deliveries)
 
 
-def handler_count(local: tuple[Handler, ...], remote: Remote) -> int:
-    """How many handlers a plan reaches."""
-    return len(local) + sum(len(subs) for _, subs in remote)
+def call_of(sub: Subscription) -> Handler:
+    """How to call ``sub``'s handler with a payload: the handler itself, or, for one that
+    receives the envelope, an adapter passing the current event's envelope as well."""
+    if not sub.receives_envelope:
+        handler: Handler = sub.handler  # type: ignore[assignment]  # one parameter: see above
+        return handler
+    with_envelope: EnvelopeHandler = sub.handler  # type: ignore[assignment]
+
+    def call(payload: dict[str, object]) -> None:
+        envelope = current_event()
+        if envelope is None:  # pragma: no cover (every caller of a plan sets the dispatch)
+            raise RuntimeError(f"{sub.handler_id} called outside a dispatch")
+        with_envelope(payload, envelope)
+
+    return call
 
 
 def check_pattern(pattern: str, known: frozenset[str], strict: bool) -> None:
@@ -91,7 +118,7 @@ def check_name(event_type: object, known: frozenset[str], strict: bool) -> None:
         raise UnknownEventError(_unknown_message(event_type))
 
 
-def same_callable(left: Handler, right: Handler) -> bool:
+def same_callable(left: object, right: object) -> bool:
     """Whether two handlers are the same callable (bound methods compare equal)."""
     return left is right or left == right
 

@@ -1,55 +1,59 @@
-"""The bus's subscriptions and settings: the seed's subscribe / unsubscribe / clear, and
-``configure``.
+"""The subscription registry: who receives which events, through which transport.
 
-:class:`SubscriptionRegistry` is mixed into :class:`~app.core.events.bus.EventBus`. Every
-change takes the bus's lock, replaces the subscription list (readers never see it change
-under them) and calls the bus's ``_changed``, which rebuilds the handler registry and drops
-the dispatch plans; ``publish`` reads without locking.
+:class:`SubscriptionRegistry` keeps the subscriptions, the router, the configured remote
+transports and the known event names, and turns them into immutable
+:class:`~app.core.events.plans.DispatchPlan`s, one per event name, cached until the next
+change. The bus owns one; nothing else writes to it.
+
+Thread safety: every change takes a lock, replaces the subscription tuple (readers never see
+it change under them) and drops the plan cache. :meth:`plan` and :meth:`call` read without
+locking and may run on any number of threads; a plan built while subscriptions change lands
+in the dropped cache only.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import Any
 
-from .exceptions import ConfigurationError, DuplicateHandlerError
-from .plans import INPROCESS, check_pattern, same_callable, subscriptions_for
+from .exceptions import ConfigurationError, DuplicateHandlerError, UnknownHandlerError
+from .plans import (
+    INPROCESS,
+    DispatchPlan,
+    build_plan,
+    call_of,
+    check_name,
+    check_pattern,
+    same_callable,
+    subscriptions_for,
+)
 from .routing import Router
-from .subscriptions import Handler, Subscription, default_handler_id
+from .subscriptions import AnyHandler, Handler, Subscription, default_handler_id, takes_envelope
 from .transport import Transport
+from .types import KNOWN_EVENTS
 
-__all__ = ["UNSET", "PayloadCheck", "SubscriptionRegistry"]
+__all__ = ["SubscriptionRegistry"]
 
-PayloadCheck = Callable[[str, dict[str, Any]], None]
-"""A declared-shape check: raises an ``EventValidationError`` for a payload that does not fit."""
-
-
-class _Unset:
-    """The type of :data:`UNSET`: "argument not given" where ``None`` means something."""
-
-
-UNSET = _Unset()
+_PLAN_CACHE_LIMIT = 4096  # names beyond it (non-strict mode) are planned on every publish
 
 
 class SubscriptionRegistry:
-    """Subscriptions, routing and the settings ``publish`` obeys."""
+    """Subscriptions, routing and known names, and the dispatch plans derived from them."""
 
-    _lock: threading.RLock
-    _subscriptions: list[Subscription]
-    _known: frozenset[str]
-    _router: Router
-    _transports: dict[str, Transport]
-    _schema_check: PayloadCheck | None
-    strict: bool
-    validate: bool
-    max_payload_bytes: int
-    raise_handler_errors: bool
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._subscriptions: tuple[Subscription, ...] = ()
+        self._router = Router(INPROCESS, {}, {INPROCESS})
+        self._transports: dict[str, Transport] = {}
+        self._calls: dict[str, Handler] = {}
+        self.known: frozenset[str] = frozenset(KNOWN_EVENTS)
+        """The names accepted in strict mode (and expanded for remote wildcards)."""
+        self.strict = True
+        self.plans: dict[str, DispatchPlan] = {}
+        """The cached plans by event name; read it, never write it (see :meth:`plan`)."""
 
-    def _changed(self) -> None:
-        """Rebuild what depends on the subscriptions (defined by the bus)."""
-        raise NotImplementedError
+    # -- settings --------------------------------------------------------------------------------
 
     def configure(
         self,
@@ -57,18 +61,10 @@ class SubscriptionRegistry:
         router: Router | None = None,
         transports: Mapping[str, Transport] | None = None,
         strict: bool | None = None,
-        validate: bool | None = None,
-        max_payload_bytes: int | None = None,
-        raise_handler_errors: bool | None = None,
         known_events: Iterable[str] | None = None,
-        schema_check: PayloadCheck | _Unset | None = UNSET,
     ) -> None:
-        """Apply settings (``None`` leaves one unchanged; ``schema_check=None`` removes the
-        check) and re-route every subscription.
-
-        ``transports`` maps names to ready transports; ``"inprocess"`` needs no entry.
-        Subscriptions made with an explicit transport keep it; the others follow ``router``.
-        """
+        """Apply settings (``None`` leaves one unchanged) and re-route every subscription that
+        was not made with an explicit transport."""
         with self._lock:
             if router is not None:
                 self._router = router
@@ -76,18 +72,9 @@ class SubscriptionRegistry:
                 self._transports = dict(transports)
             if strict is not None:
                 self.strict = strict
-            if validate is not None:
-                self.validate = validate
-            if max_payload_bytes is not None:
-                self.max_payload_bytes = max_payload_bytes
-            if raise_handler_errors is not None:
-                self.raise_handler_errors = raise_handler_errors
             if known_events is not None:
-                self._known = frozenset(str(name) for name in known_events)
-            if not isinstance(schema_check, _Unset):
-                self._schema_check = schema_check
-            self._subscriptions = [self._routed(sub) for sub in self._subscriptions]
-            self._changed()
+                self.known = frozenset(str(name) for name in known_events)
+            self._replace(tuple(self._routed(sub) for sub in self._subscriptions))
 
     @property
     def router(self) -> Router:
@@ -99,29 +86,19 @@ class SubscriptionRegistry:
         """The configured remote transports by name."""
         return dict(self._transports)
 
-    @property
-    def known_events(self) -> frozenset[str]:
-        """The event names ``publish`` and ``subscribe`` accept in strict mode."""
-        return self._known
+    # -- subscriptions ---------------------------------------------------------------------------
 
     def subscribe(
         self,
         event_type: str,
-        handler: Handler,
+        handler: AnyHandler,
         *,
         handler_id: str | None = None,
         transport: str | None = None,
         owner: str = "",
     ) -> str:
-        """Call ``handler(payload)`` for every event matching ``event_type``; return its id.
-
-        ``event_type`` is a name or a wildcard (``"patient.*"``, ``"*"``); in strict mode it
-        must name, or match, a member of ``EventType``. ``handler_id`` defaults to the
-        handler's ``module.qualname``; one id always names one callable. ``transport``
-        overrides the router. A handler subscribed through several matching patterns still
-        runs once per event.
-        """
-        check_pattern(event_type, self._known, self.strict)
+        """Add a subscription (see :meth:`EventBus.subscribe`); return its handler id."""
+        check_pattern(event_type, self.known, self.strict)
         with self._lock:
             existing = {sub.handler_id: sub for sub in self._subscriptions}
             if handler_id is None:
@@ -140,52 +117,95 @@ class SubscriptionRegistry:
                     f"configured: {', '.join(sorted({INPROCESS, *self._transports}))}"
                 )
             sub = Subscription(
-                handler_id, str(event_type), handler, name, owner, pinned=transport is not None
+                handler_id,
+                str(event_type),
+                handler,
+                name,
+                owner,
+                pinned=transport is not None,
+                receives_envelope=takes_envelope(handler),
             )
             if sub not in self._subscriptions:
-                self._subscriptions = [*self._subscriptions, sub]
-                self._changed()
+                self._replace((*self._subscriptions, sub))
         return handler_id
 
-    def unsubscribe(self, event_type: str, handler: Handler) -> None:
-        """Stop calling ``handler`` for ``event_type``; a no-op if it was not subscribed."""
+    def unsubscribe(self, event_type: str, handler: AnyHandler) -> None:
+        """Remove ``handler``'s subscription to ``event_type``; a no-op if there is none."""
         with self._lock:
-            kept = [
+            kept = tuple(
                 sub
                 for sub in self._subscriptions
                 if not (sub.pattern == event_type and same_callable(sub.handler, handler))
-            ]
+            )
             if len(kept) != len(self._subscriptions):
-                self._subscriptions = kept
-                self._changed()
+                self._replace(kept)
 
     def remove_owned(self, owner: str) -> None:
-        """Remove the subscriptions made with ``owner`` (the loader's, before re-wiring)."""
+        """Remove the subscriptions made with ``owner``."""
         with self._lock:
-            self._subscriptions = [sub for sub in self._subscriptions if sub.owner != owner]
-            self._changed()
+            self._replace(tuple(sub for sub in self._subscriptions if sub.owner != owner))
 
     def restore(self, subscriptions: Iterable[Subscription]) -> None:
-        """Replace every subscription with ``subscriptions`` (test fixtures' save/restore)."""
+        """Replace every subscription with ``subscriptions``."""
         with self._lock:
-            self._subscriptions = list(subscriptions)
-            self._changed()
+            self._replace(tuple(subscriptions))
 
     def clear(self) -> None:
-        """Remove every subscription (the seed's test-fixture reset)."""
+        """Remove every subscription."""
         with self._lock:
-            self._subscriptions = []
-            self._changed()
+            self._replace(())
 
     def subscriptions(self) -> tuple[Subscription, ...]:
         """Every subscription, in subscription order."""
-        return tuple(self._subscriptions)
+        return self._subscriptions
 
     def subscriptions_for(self, event_type: str) -> tuple[Subscription, ...]:
         """The subscriptions an event named ``event_type`` reaches, one per handler id."""
         return subscriptions_for(self._subscriptions, event_type)
 
+    # -- what publish and deliver read -----------------------------------------------------------
+
+    def plan(self, event_type: str) -> DispatchPlan:
+        """The plan of ``event_type``; :class:`UnknownEventError` for a bad name (strict)."""
+        plan = self.plans.get(event_type)
+        if plan is not None:
+            return plan
+        check_name(event_type, self.known, self.strict)
+        # Take the cache before reading subscriptions: if they change meanwhile, this plan
+        # lands in the dropped cache, never in the new one.
+        plans = self.plans
+        plan = build_plan(self._subscriptions, event_type, self._transport)
+        if len(plans) < _PLAN_CACHE_LIMIT:
+            plans[event_type] = plan
+        return plan
+
+    def call(self, handler_id: str) -> Handler:
+        """How to call the handler registered under ``handler_id`` with a payload (see
+        :func:`~app.core.events.plans.call_of`); :class:`UnknownHandlerError` if none."""
+        try:
+            return self._calls[handler_id]
+        except KeyError:
+            raise UnknownHandlerError(
+                f"no handler {handler_id!r} is registered in this process"
+            ) from None
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _replace(self, subscriptions: tuple[Subscription, ...]) -> None:
+        """Install ``subscriptions`` and drop what was derived from the old ones (locked)."""
+        self._subscriptions = subscriptions
+        self._calls = {sub.handler_id: call_of(sub) for sub in subscriptions}
+        self.plans = {}
+
     def _routed(self, sub: Subscription) -> Subscription:
         if sub.pinned:
             return sub
         return replace(sub, transport=self._router.transport_for(sub.handler_id))
+
+    def _transport(self, name: str) -> Transport:
+        try:
+            return self._transports[name]
+        except KeyError:
+            raise ConfigurationError(
+                f"transport {name!r} is routed to but not configured"
+            ) from None

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask
 
-from app.core.events import EventBus, EventType, event_bus
+from app.core.events import EventBus, event_bus
 from app.core.events.exceptions import ModuleLoadError
 from app.core.events.subscriptions import Handler, matches, pattern_is_wildcard
 
@@ -141,7 +141,7 @@ def _handlers(modules: Sequence[BaseModule], bus: EventBus) -> list[tuple[str, H
     """Every (pattern, handler, id) to wire, checking names first so nothing is half-wired."""
     problems: list[str] = []
     wiring: list[tuple[str, Handler, str]] = []
-    known = bus.known_events if bus.strict else frozenset(EventType)
+    known = bus.known_events
     for module in modules:
         for pattern, handler in module.get_event_handlers().items():
             valid = (

@@ -9,17 +9,19 @@ A service calls :func:`publish_after_commit` where it would call ``event_bus.pub
 
 Contract:
 
-- **Validation happens at the call**, exactly as ``publish()`` would do it (strict name,
-  JSON encodability and size, declared shape), so bad input raises in the service, before
-  anything is committed.
+- **Validation happens at the call, once**, exactly as ``publish()`` would do it (strict
+  name, JSON encodability and size, declared shape), so bad input raises in the service,
+  before anything is committed. The event's envelope is built then (id, time, producer,
+  correlation and causation of the code that queued it) and is what goes out after the
+  commit and through the outbox relay, without being checked again.
 - Events belong to the innermost transaction open on the session (a transaction is begun if
   none is). A SAVEPOINT that is released hands its events to the enclosing transaction; one
   that rolls back drops them. When the outermost transaction commits, its events are
-  published with ``event_bus.publish`` in the order they were queued; when it rolls back (or
+  published with ``EventBus.publish_envelope`` in the order they were queued; when it rolls back (or
   the session is closed without committing) they are dropped: **a transaction that rolls
   back publishes nothing**.
-- The events' producer (envelope ``producer``) is the module that queued them, not the code
-  that happened to commit.
+- The events' producer (envelope ``producer``) is the module that queued them (the caller of
+  ``publish_after_commit``, or ``producer=``), not the code that happened to commit.
 - Publishing happens after the connection was released, so the session is usable again and
   in-process handlers see the committed rows. Handlers that write must use their own
   transaction (:func:`app.core.persistence.idempotent_handler` gives them one).
@@ -38,7 +40,6 @@ Thread safety: a session belongs to one thread, and so do its queued events.
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -49,7 +50,7 @@ from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
 from app.core import outbox  # the module, not its names: outbox imports persistence.clock
 from app.core.events import EventBus, HandlerError, event_bus
-from app.core.events.context import new_envelope, producer_of, register_relay_code
+from app.core.events.context import producer_of_frame, publisher_frame
 from app.core.events.envelope import Envelope
 from app.db import db
 from app.log import get_logger
@@ -64,19 +65,26 @@ _installed = False
 
 @dataclass(frozen=True, slots=True)
 class PendingEvent:
-    """An event waiting for its transaction to commit.
+    """An event waiting for its transaction to commit: its checked ``envelope``.
 
-    ``envelope`` is set when the outbox took the event's remote part (its row is in the same
-    transaction): after the commit only the in-process handlers run, with that envelope, and
-    ``relay`` is woken to send the row.
+    ``relay`` is set when the outbox took the event's remote part (its row is in the same
+    transaction): after the commit only the in-process handlers run, and ``relay`` is woken
+    to send the row.
     """
 
-    event_type: str
-    payload: dict[str, Any]
+    envelope: Envelope
     bus: EventBus
-    producer: str
-    envelope: Envelope | None = None
     relay: outbox.OutboxRelay | None = None
+
+    @property
+    def event_type(self) -> str:
+        """The event name."""
+        return self.envelope.type
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The queued payload."""
+        return self.envelope.payload
 
 
 def publish_after_commit(
@@ -85,28 +93,30 @@ def publish_after_commit(
     *,
     session: Session | scoped_session[Any] | None = None,
     bus: EventBus = event_bus,
+    producer: str | None = None,
 ) -> None:
     """Validate ``payload`` now; publish it on ``bus`` once ``session``'s transaction commits.
 
-    ``session`` defaults to ``db.session`` (the current app context's session). Raises the
-    bus's ``EventValidationError`` subclasses for a bad name or payload; nothing is queued then.
+    ``session`` defaults to ``db.session`` (the current app context's session); ``producer``
+    to the module of the calling code. Raises the bus's ``EventValidationError`` subclasses
+    for a bad name or payload; nothing is queued then.
     """
     data = dict(payload)
-    bus.validate_event(event_type, data)
+    if producer is None:
+        producer = producer_of_frame(publisher_frame(1))
+    envelope = bus.prepare(event_type, data, producer=producer)
     target = _resolve(session)
     _install_hooks()
     transaction = target.get_nested_transaction() or target.get_transaction()
     if transaction is None:
         transaction = target.begin()
     queues: dict[SessionTransaction, list[PendingEvent]] = target.info.setdefault(_PENDING, {})
-    producer = producer_of(sys._getframe(1))
     relay = outbox.current_relay()
     if relay is not None and bus.has_remote_subscribers(event_type):
-        envelope = new_envelope(event_type, data, None, sys._getframe(1))
         outbox.OutboxStore.add(target, envelope)
-        pending = PendingEvent(str(event_type), data, bus, producer, envelope, relay)
+        pending = PendingEvent(envelope, bus, relay)
     else:
-        pending = PendingEvent(str(event_type), data, bus, producer)
+        pending = PendingEvent(envelope, bus)
     queues.setdefault(transaction, []).append(pending)
 
 
@@ -167,12 +177,8 @@ def _publish_all(events: list[PendingEvent]) -> None:
     handler_errors: list[HandlerError] = []
     other: list[Exception] = []
     for pending in events:
-        producer = pending.producer  # noqa: F841 (read from this frame: register_relay_code)
         try:
-            if pending.envelope is None:
-                pending.bus.publish(pending.event_type, pending.payload)
-            else:
-                pending.bus.publish_envelope(pending.envelope, remote=False)
+            pending.bus.publish_envelope(pending.envelope, remote=pending.relay is None)
         except HandlerError as exc:
             handler_errors.append(exc)
         except Exception as exc:
@@ -194,6 +200,3 @@ def _publish_all(events: list[PendingEvent]) -> None:
             [error for group in handler_errors for error in group.exceptions],
             [handler_id for group in handler_errors for handler_id in group.handler_ids],
         )
-
-
-register_relay_code(_publish_all.__code__, "producer")
