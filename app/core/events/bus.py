@@ -24,14 +24,24 @@ from typing import Any
 
 from app.log import get_logger, logging_configured
 
-from .context import Dispatch, current_dispatch, new_envelope, producer_of_frame, publisher_frame
+from .context import (
+    current_dispatch,
+    dispatch_of,
+    enter_dispatch,
+    envelope_of,
+    exit_dispatch,
+    new_envelope,
+    producer_of_frame,
+    publisher_frame,
+)
 from .envelope import Envelope
 from .exceptions import UnknownEventError
 from .inprocess import InProcessTransport
+from .instrumentation import HOOK
+from .observed import observe_published
 from .plans import INPROCESS
 from .registry import SubscriptionRegistry
 from .routing import Router
-from .signals import ALL_SIGNALS, event_published
 from .subscriptions import AnyHandler, Handler, Subscription
 from .transport import Transport
 from .validation import PayloadCheck, PayloadValidator
@@ -61,14 +71,12 @@ class EventBus:
     def __init__(self) -> None:
         self.registry = SubscriptionRegistry()
         self.validator = PayloadValidator()
-        self.inprocess = InProcessTransport(sender=self)
+        self.inprocess = InProcessTransport()
         self._log: Any = get_logger("eventbus")
         self._debug = False
-        self._checked = True  # validation, debug logging or signals on: see _refresh_flags
+        self._checked = True  # validation, debug logging or an observer on: _refresh_flags
         logging_configured.connect(self._on_logging_configured, weak=True)
-        for signal in ALL_SIGNALS:
-            signal.receiver_connected.connect(self._on_receivers_changed, weak=True)
-            signal.receiver_disconnected.connect(self._on_receivers_changed, weak=True)
+        HOOK.on_change(self._refresh_flags)
 
     # -- publishing ------------------------------------------------------------------------------
 
@@ -86,7 +94,7 @@ class EventBus:
         if plan.remote or self._checked:
             self._publish_checked(event_type, data, plan.local, plan.remote, caller)
         elif plan.local:
-            self.inprocess.run(Dispatch(event_type, data, caller, current_dispatch()), plan.local)
+            self.inprocess.run([event_type, data, caller, current_dispatch(), None], plan.local)
 
     def _publish_checked(
         self,
@@ -106,11 +114,12 @@ class EventBus:
             envelope = new_envelope(event_type, data, producer_of_frame(caller), parent, encoded)
             for transport, subs in remote:
                 transport.publish(envelope, subs)
-            dispatch = Dispatch.of(envelope)
+                observe_published(envelope, transport.name, len(subs))
+            dispatch = dispatch_of(envelope)
         else:
-            dispatch = Dispatch(event_type, data, caller, parent)
-        if event_published.receivers:
-            event_published.send(self, event_type=event_type, payload=data, handler_count=count)
+            dispatch = [event_type, data, caller, parent, None]
+        if HOOK.notify is not None and (local or not remote):
+            observe_published(envelope_of(dispatch), INPROCESS if local else "none", len(local))
         if local:
             self.inprocess.run(dispatch, local)
 
@@ -139,7 +148,7 @@ class EventBus:
             for transport, subs in plan.remote:
                 transport.publish(envelope, subs)
         if local and plan.local:
-            self.inprocess.run(Dispatch.of(envelope), plan.local)
+            self.inprocess.run(dispatch_of(envelope), plan.local)
 
     def send_remote_batch(self, envelopes: Sequence[Envelope]) -> None:
         """Hand many prepared envelopes to their remote transports, batched per transport.
@@ -185,12 +194,11 @@ class EventBus:
         call = self.registry.call(handler_id)
         if self.registry.strict and envelope.type not in self.registry.known:
             raise UnknownEventError(f"{envelope.type!r} is not a member of EventType")
-        dispatch = Dispatch.of(envelope)
-        token = dispatch.enter()
+        token = enter_dispatch(dispatch_of(envelope))
         try:
             call(envelope.payload)
         finally:
-            dispatch.exit(token)
+            exit_dispatch(token)
 
     # -- subscriptions and settings (the registry's, see there) ------------------------------------
 
@@ -314,16 +322,11 @@ class EventBus:
     # -- flags -----------------------------------------------------------------------------------
 
     def _refresh_flags(self) -> None:
-        instrumented = any(signal.receivers for signal in ALL_SIGNALS)
-        self.inprocess.instrumented = instrumented
-        self._checked = self.validator.validate or self._debug or instrumented
+        observed = HOOK.notify is not None
+        self._checked = self.validator.validate or self._debug or observed
 
     def _on_logging_configured(self, sender: Any, **extra: Any) -> None:
         self._log = get_logger("eventbus")
         self.inprocess.log = self._log
         self._debug = extra.get("level", 20) <= 10
         self._refresh_flags()
-
-    def _on_receivers_changed(self, signal: Any, **extra: Any) -> None:
-        if signal in ALL_SIGNALS:
-            self._refresh_flags()

@@ -7,9 +7,9 @@
   and reset right after the last, so nested publishes and sibling handlers see exactly their
   own event. :func:`current_event` reads it.
 
-A :class:`Dispatch` holds what the in-process path already has (name, payload, the
-publisher's frame, the parent dispatch) and builds the :class:`Envelope` only when something
-asks for it (a handler, a nested publish needing its causation id, an error log): most
+A :data:`Dispatch` holds what the in-process path already has (name, payload, the
+publisher's frame, the parent dispatch) and the :class:`Envelope` is built from it only when
+something asks for it (a handler, a nested publish needing its causation id, an error log): most
 in-process dispatches never pay for an id and a timestamp. Once built, the envelope is the
 same object for the rest of the dispatch.
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from types import FrameType
@@ -37,8 +37,12 @@ __all__ = [
     "current_dispatch",
     "current_event",
     "delivering",
+    "dispatch_of",
     "enter_delivery",
+    "enter_dispatch",
+    "envelope_of",
     "exit_delivery",
+    "exit_dispatch",
     "producer_of_frame",
     "publisher_frame",
     "reset_correlation_id",
@@ -50,64 +54,50 @@ _correlation: ContextVar[str | None] = ContextVar("eventbus_correlation_id", def
 _dispatch: ContextVar[Dispatch | None] = ContextVar("eventbus_dispatch", default=None)
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 
+Dispatch = list[Any]
+"""One event being handled, as a 5-item list ``[event_type, payload, caller, parent, envelope]``
+indexed by the constants below:
+
+- ``EVENT_TYPE``, ``PAYLOAD``: what was published;
+- ``CALLER``: the publisher's frame (``None`` when the envelope exists already), read only
+  for its module name when the envelope is built (:func:`producer_of_frame`);
+- ``PARENT``: the dispatch that was current when this one was published (causation);
+- ``ENVELOPE``: the envelope, or ``None`` until :func:`envelope_of` builds it.
+
+A list rather than a class because ``publish()`` builds one per event and a list literal is
+about four times cheaper to build than an instance with an ``__init__`` (measured ~100 ns
+against ~450 ns on CPython 3.11 here); it is mutable so that the envelope, once built, is
+kept. A dispatch belongs to the thread (or task) that runs its handlers.
+"""
+EVENT_TYPE, PAYLOAD, CALLER, PARENT, ENVELOPE = range(5)
+
 DispatchToken = Token["Dispatch | None"]
-"""What :meth:`Dispatch.enter` returns and :meth:`Dispatch.exit` takes."""
+"""What :data:`enter_dispatch` returns and :data:`exit_dispatch` takes."""
 
 
-class Dispatch:
-    """One event being handled: what :func:`current_event` returns the envelope of.
-
-    Built either from an envelope that exists (remote publish, outbox, worker delivery) or
-    from the publish call itself (``event_type``, ``payload``, the publisher's ``caller``
-    frame, the ``parent`` dispatch that was current then); in that case :attr:`envelope` is
-    built on first access. Not thread-safe by itself: a dispatch belongs to the thread (or
-    task) that runs its handlers.
-    """
-
-    __slots__ = ("_envelope", "caller", "event_type", "parent", "payload")
-
-    def __init__(
-        self,
-        event_type: str,
-        payload: dict[str, Any],
-        caller: FrameType | None = None,
-        parent: Dispatch | None = None,
-        envelope: Envelope | None = None,
-    ) -> None:
-        self.event_type = event_type
-        self.payload = payload
-        self.caller = caller
-        self.parent = parent
-        self._envelope = envelope
-
-    @classmethod
-    def of(cls, envelope: Envelope) -> Dispatch:
-        """The dispatch of an envelope that already exists (its id is kept)."""
-        return cls(envelope.type, envelope.payload, envelope=envelope)
-
-    @property
-    def envelope(self) -> Envelope:
-        """The event's envelope, built now if it was not yet (then kept)."""
-        envelope = self._envelope
-        if envelope is None:
-            producer = producer_of_frame(self.caller)
-            envelope = new_envelope(self.event_type, self.payload, producer, self.parent)
-            self._envelope = envelope
-        return envelope
-
-    def enter(self) -> DispatchToken:
-        """Make this the current dispatch until :meth:`exit` with the returned token."""
-        return _dispatch.set(self)
-
-    @staticmethod
-    def exit(token: DispatchToken) -> None:
-        """Restore the dispatch that was current before :meth:`enter`."""
-        _dispatch.reset(token)
+def dispatch_of(envelope: Envelope) -> Dispatch:
+    """The dispatch of an envelope that already exists (its id is kept)."""
+    return [envelope.type, envelope.payload, None, None, envelope]
 
 
-def current_dispatch() -> Dispatch | None:
-    """The dispatch whose handler is running in this context, or ``None``."""
-    return _dispatch.get()
+def envelope_of(dispatch: Dispatch) -> Envelope:
+    """The envelope of ``dispatch``, built now if it was not yet, then kept in it."""
+    envelope: Envelope | None = dispatch[ENVELOPE]
+    if envelope is None:
+        producer = producer_of_frame(dispatch[CALLER])
+        envelope = new_envelope(dispatch[EVENT_TYPE], dispatch[PAYLOAD], producer, dispatch[PARENT])
+        dispatch[ENVELOPE] = envelope
+    return envelope
+
+
+current_dispatch: Callable[[], Dispatch | None] = _dispatch.get
+"""The dispatch whose handler is running in this context, or ``None``."""
+
+enter_dispatch: Callable[[Dispatch], DispatchToken] = _dispatch.set
+"""Make a dispatch the current one; returns the token for :data:`exit_dispatch`."""
+
+exit_dispatch: Callable[[DispatchToken], None] = _dispatch.reset
+"""Restore the dispatch that was current before :data:`enter_dispatch` returned the token."""
 
 
 def current_event() -> Envelope | None:
@@ -118,7 +108,7 @@ def current_event() -> Envelope | None:
     is the envelope that was delivered.
     """
     dispatch = _dispatch.get()
-    return None if dispatch is None else dispatch.envelope
+    return None if dispatch is None else envelope_of(dispatch)
 
 
 def new_envelope(
@@ -134,7 +124,7 @@ def new_envelope(
     else the new event's own id; the causation id is the parent event's id.
     """
     event_id = new_event_id()
-    parent_envelope = parent.envelope if parent is not None else None
+    parent_envelope = envelope_of(parent) if parent is not None else None
     correlation = _correlation.get() or (
         parent_envelope.correlation_id if parent_envelope is not None else event_id
     )
@@ -150,14 +140,13 @@ def new_envelope(
     )
 
 
-def publisher_frame(stacklevel: int) -> FrameType:
-    """The frame of the code that called a public publishing function, ``stacklevel`` calls
-    up from that function (``1``: its direct caller), the way ``logging`` finds a record's
-    caller. The only frame read of the bus: ``EventBus.publish`` and
-    ``publish_after_commit`` name their producer with it, and only the frame's module name is
-    ever read (:func:`producer_of_frame`), never its locals.
-    """
-    return sys._getframe(stacklevel + 1)
+publisher_frame: Callable[[int], FrameType] = sys._getframe
+"""``publisher_frame(1)``, called in a public publishing function, is the frame of the code
+that called that function, the way ``logging`` finds a record's caller (``stacklevel``). The
+only frame read of the bus: ``EventBus.publish`` and ``publish_after_commit`` name their
+producer with it, and only the frame's module name is ever read (:func:`producer_of_frame`),
+never its locals. (It is ``sys._getframe`` itself: a wrapper would add a call per publish.)
+"""
 
 
 def producer_of_frame(frame: FrameType | None) -> str:
@@ -175,7 +164,7 @@ def producer_of_frame(frame: FrameType | None) -> str:
 
 def enter_delivery(envelope: Envelope) -> tuple[DispatchToken, Token[str | None]]:
     """Make ``envelope`` the current event and its correlation id the current one (workers)."""
-    return _dispatch.set(Dispatch.of(envelope)), _correlation.set(envelope.correlation_id)
+    return _dispatch.set(dispatch_of(envelope)), _correlation.set(envelope.correlation_id)
 
 
 def exit_delivery(tokens: tuple[DispatchToken, Token[str | None]]) -> None:

@@ -3,31 +3,41 @@
 It is the default transport, the reference implementation of
 :class:`~app.core.events.transport.Transport` that the contract suite runs, and the one the
 bus runs its in-process handlers through: :meth:`EventBus.publish` calls :meth:`run` with a
-:class:`~app.core.events.context.Dispatch` (the envelope is built only if something asks);
-callers that hold an envelope (replays, the outbox's after-commit send, the contract tests)
-use :meth:`publish`.
+:data:`~app.core.events.context.Dispatch` (the envelope is built only if something asks);
+callers that hold an envelope (the after-commit send, replays, the contract tests) use
+:meth:`publish`.
 
 Contract: the dispatch is the current one (:func:`current_event`) from just before the first
-handler call until just after the last. A handler that raises is reported under the failure
-policy (``failures``): logged with the event id, type, handler id and traceback, signalled,
-and the other handlers still run; with ``raise_handler_errors`` a :class:`HandlerError`
-carrying every error is raised once all ran. Guarantee: at most once.
+handler call until just after the last. Each call is reported to the instrumentation hook
+(handled or failed, with its duration) while something observes it. A handler that raises
+is reported under the failure policy (``failures``): logged with the event id, type, handler
+id and traceback, and the other handlers still run; with ``raise_handler_errors`` a
+:class:`HandlerError` carrying every error is raised once all ran. Guarantee: at most once.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from app.log import get_logger
 
-from .context import Dispatch
+from .context import (
+    EVENT_TYPE,
+    PAYLOAD,
+    Dispatch,
+    dispatch_of,
+    enter_dispatch,
+    envelope_of,
+    exit_dispatch,
+)
 from .envelope import Envelope
 from .exceptions import TransportError
 from .failures import raise_together, report_failure
+from .instrumentation import HOOK
+from .observed import call_observed
 from .plans import INPROCESS, LocalCall, call_of
-from .signals import handler_succeeded
 from .subscriptions import Subscription
 
 __all__ = ["InProcessTransport"]
@@ -40,12 +50,8 @@ class InProcessTransport:
 
     name = INPROCESS
 
-    def __init__(self, raise_handler_errors: bool = False, sender: object = None) -> None:
+    def __init__(self, raise_handler_errors: bool = False) -> None:
         self.raise_handler_errors = raise_handler_errors
-        self.sender = self if sender is None else sender
-        """The sender of the signals (the bus that owns this transport)."""
-        self.instrumented = False
-        """Time each handler and send ``handler_succeeded`` (set while a receiver listens)."""
         self.log: Any = get_logger("eventbus")
         self._closed = False
 
@@ -57,54 +63,52 @@ class InProcessTransport:
         if self._closed:
             raise TransportError("the in-process transport is closed")
         calls = tuple((sub.handler_id, call_of(sub)) for sub in subscriptions)
-        self.run(Dispatch.of(envelope), calls)
+        self.run(dispatch_of(envelope), calls)
 
     def run(self, dispatch: Dispatch, calls: tuple[LocalCall, ...]) -> None:
         """Call each ``(handler id, call)`` with the payload, ``dispatch`` being current."""
-        payload = dispatch.payload
+        payload = dispatch[PAYLOAD]
         errors: Errors | None = None
-        token = dispatch.enter()
+        token = enter_dispatch(dispatch)
         try:
-            if self.instrumented:
-                errors = self._run_timed(dispatch, calls)
-            else:
+            if HOOK.notify is None and HOOK.tracing is None:
                 for handler_id, call in calls:
                     try:
                         call(payload)
                     except Exception as exc:
                         errors = self._failed(dispatch, handler_id, exc, errors)
+            else:
+                errors = self._run_observed(dispatch, calls)
         finally:
-            dispatch.exit(token)
+            exit_dispatch(token)
         if errors:
-            raise_together(dispatch.event_type, errors)
+            raise_together(dispatch[EVENT_TYPE], errors)
 
     def close(self) -> None:
         """Refuse later :meth:`publish` calls (``TransportError``); safe to call twice."""
         self._closed = True
 
-    def _run_timed(self, dispatch: Dispatch, calls: tuple[LocalCall, ...]) -> Errors | None:
+    def _run_observed(self, dispatch: Dispatch, calls: tuple[LocalCall, ...]) -> Errors | None:
+        """:meth:`run`'s loop with every call reported to the hook (and traced)."""
         errors: Errors | None = None
         for handler_id, call in calls:
-            started = time.perf_counter()
             try:
-                call(dispatch.payload)
+                call_observed(
+                    partial(call, dispatch[PAYLOAD]),
+                    event_type=dispatch[EVENT_TYPE],
+                    handler_id=handler_id,
+                    transport=INPROCESS,
+                    envelope=partial(envelope_of, dispatch),
+                )
             except Exception as exc:
                 errors = self._failed(dispatch, handler_id, exc, errors)
-            else:
-                if handler_succeeded.receivers:
-                    handler_succeeded.send(
-                        self.sender,
-                        event_type=dispatch.event_type,
-                        handler_id=handler_id,
-                        duration_s=time.perf_counter() - started,
-                    )
         return errors
 
     def _failed(
         self, dispatch: Dispatch, handler_id: str, exc: Exception, errors: Errors | None
     ) -> Errors | None:
         """Report the error; return the errors to raise at the end (``raise_handler_errors``)."""
-        report_failure(self.log, self.sender, dispatch.envelope, handler_id, exc)
+        report_failure(self.log, envelope_of(dispatch), handler_id, exc)
         if not self.raise_handler_errors:
             return errors
         return [*(errors or ()), (handler_id, exc)]
