@@ -53,6 +53,15 @@ def test_the_document_is_openapi_3_1_with_every_route_and_its_errors(app: Flask)
     assert "/openapi.json" not in spec["paths"] and "/docs" not in spec["paths"]
 
 
+def test_the_document_validates_against_the_openapi_3_1_schema(app: Flask) -> None:
+    from openapi_spec_validator import OpenAPIV31SpecValidator
+
+    spec = document(app)
+    assert [error.message for error in OpenAPIV31SpecValidator(spec).iter_errors()] == []
+    broken = {**spec, "paths": {"/x": {"get": {"responses": {"200": {}}}}}}  # no description
+    assert list(OpenAPIV31SpecValidator(broken).iter_errors())
+
+
 def test_the_explorer_is_served_in_debug_only_and_loads_nothing_from_elsewhere(
     app: Flask,
 ) -> None:
