@@ -20,7 +20,6 @@ needs it on Python 3.11) and no ``from __future__ import annotations`` here.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Literal, NotRequired
 
 from pydantic import TypeAdapter, ValidationError, with_config
@@ -174,22 +173,25 @@ class NotificationSent(TypedDict):
     channel: NotificationChannel
 
 
-@dataclass(frozen=True)
 class PayloadSpec:
     """The declared payload of one event: its ``TypedDict`` shape and its version (>= 1).
 
     ``check(payload)`` raises ``ValidationError`` unless the payload fits; ``json_schema()``
     is the payload's JSON Schema (draft 2020-12, as OpenAPI 3.1 and AsyncAPI 3 embed it).
-    Thread safe: the compiled adapter is immutable.
+    Not meant to change once built; thread safe: the compiled adapter is immutable.
     """
 
-    shape: type[Any]
-    version: int = 1
+    __slots__ = ("_adapter", "shape", "version")
 
-    def __post_init__(self) -> None:
-        if self.version < 1:
-            raise ValueError(f"{self.shape.__name__}: version must be >= 1, got {self.version}")
-        object.__setattr__(self, "_adapter", TypeAdapter(self.shape))
+    def __init__(self, shape: type[Any], version: int = 1) -> None:
+        if version < 1:
+            raise ValueError(f"{shape.__name__}: version must be >= 1, got {version}")
+        self.shape = shape
+        self.version = version
+        self._adapter: TypeAdapter[Any] = TypeAdapter(shape)
+
+    def __repr__(self) -> str:
+        return f"PayloadSpec({self.shape.__name__}, version={self.version})"
 
     @property
     def description(self) -> str:
@@ -198,14 +200,12 @@ class PayloadSpec:
 
     def check(self, payload: Mapping[str, Any]) -> None:
         """Validate ``payload`` (the payload itself is left untouched)."""
-        self._adapter.validate_python(payload)  # type: ignore[attr-defined]
+        self._adapter.validate_python(payload)
 
     def json_schema(self, ref_template: str = "#/$defs/{model}") -> dict[str, Any]:
         """The payload's JSON Schema; nested shapes under ``$defs``, referenced through
         ``ref_template`` (AsyncAPI wants them under ``#/components/schemas``)."""
-        schema: dict[str, Any] = self._adapter.json_schema(  # type: ignore[attr-defined]
-            ref_template=ref_template
-        )
+        schema: dict[str, Any] = self._adapter.json_schema(ref_template=ref_template)
         return schema
 
 
