@@ -40,7 +40,7 @@ _SCHEMES: dict[str, tuple[Topology, bool]] = {
 class RedisAddress:
     """A parsed ``EVENTBUS_REDIS_URL``; ``url`` is the text it came from. Immutable."""
 
-    url: str
+    url: str = field(repr=False)
     topology: Topology
     tls: bool = False
     nodes: tuple[tuple[str, int], ...] = ()

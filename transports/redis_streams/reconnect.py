@@ -128,7 +128,7 @@ class RedisErrors:
             **self._context,
             error=describe_error(exc),
             retry_in_s=round(delay, 3),
-            exc_info=None if redis_error else exc,
+            exc_info=exc if self.unexpected == 1 else None,  # a traceback once per run
         )
         stop.wait(delay)
 
