@@ -16,7 +16,9 @@ $(STAMP): pyproject.toml
 	@rm -rf build flask_eventbus.egg-info  # the build's leftovers would shadow the metadata
 	@touch $(STAMP)
 
+# The deployment sequence in small: bring the schema to head, then serve (docs/deployment.md).
 run: $(STAMP)
+	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi run
 
 test: $(STAMP) browser lint typecheck architecture pytest
@@ -38,8 +40,10 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # ADR 0003's rules (module boundaries, event names, breaking payload changes), a fresh
-# docs/events-catalog.md and a fresh docs/asyncapi.yaml.
+# docs/events-catalog.md and a fresh docs/asyncapi.yaml, and migrations that make exactly the
+# models' tables (`db check`, on a scratch database).
 architecture: $(STAMP)
+	$(BIN)/flask --app wsgi db check
 	$(BIN)/flask --app wsgi events check
 	$(BIN)/flask --app wsgi events catalog --check
 	$(BIN)/flask --app wsgi events asyncapi --check

@@ -125,6 +125,9 @@ SETTINGS: dict[str, Setting] = {
     "DATABASE_URL": Setting(
         None, "SQLAlchemy URL of the database (default: SQLite file under `instance/`)"
     ),
+    "DATABASE_SCHEMA_CHECK": Setting(
+        True, "refuse to start a web process or worker whose database is behind the migrations"
+    ),
     "LOG_LEVEL": Setting("INFO", "log level: DEBUG, INFO, WARNING, ERROR"),
     "LOG_FORMAT": Setting("auto", "`json`, `console`, or `auto` (console on a terminal)"),
 }

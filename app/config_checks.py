@@ -97,6 +97,7 @@ CHECKS: dict[str, Check] = {
     "ENABLED_MODULES": optional_names,
     "MODULES_PACKAGE": text(),
     "DATABASE_URL": text(optional=True),
+    "DATABASE_SCHEMA_CHECK": boolean,
     "LOG_LEVEL": _log_level,
     "LOG_FORMAT": one_of("json", "console", "auto"),
 }

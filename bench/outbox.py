@@ -31,7 +31,7 @@ import redis
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from app import create_app
+from app import create_app, migrations
 from app.core.events import EventType, event_bus
 from app.core.events.envelope import Envelope, new_event_id
 from app.core.outbox import EXTENSION, OutboxRelay, OutboxStore
@@ -43,18 +43,19 @@ PATIENT = {"full_name": "Ada Lovelace", "email": "ada@example.org", "date_of_bir
 
 
 def make_app(url: str, prefix: str, database: Path | str, outbox: bool) -> Flask:
-    """The clinic on ``database`` (a SQLite file, or a URL), handlers on Redis Streams."""
-    return create_app(
-        {
-            "DATABASE_URL": database if isinstance(database, str) else f"sqlite:///{database}",
-            "EVENTBUS_TRANSPORT": "redis-streams",
-            "EVENTBUS_REDIS_URL": url,
-            "EVENTBUS_KEY_PREFIX": prefix,
-            "EVENTBUS_OUTBOX": outbox,
-            "EVENTBUS_OUTBOX_RELAY": "none",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
+    """The clinic on ``database`` (a SQLite file, or a URL), handlers on Redis Streams;
+    the schema brought to head first, as a deployment does (``flask db upgrade``)."""
+    config = {
+        "DATABASE_URL": database if isinstance(database, str) else f"sqlite:///{database}",
+        "EVENTBUS_TRANSPORT": "redis-streams",
+        "EVENTBUS_REDIS_URL": url,
+        "EVENTBUS_KEY_PREFIX": prefix,
+        "EVENTBUS_OUTBOX": outbox,
+        "EVENTBUS_OUTBOX_RELAY": "none",
+        "LOG_LEVEL": "WARNING",
+    }
+    migrations.upgrade(create_app({**config, "DATABASE_SCHEMA_CHECK": False}))
+    return create_app(config)
 
 
 def requests_per_second(app: Flask, count: int) -> float:

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from app import create_app
+from app import create_app, migrations
 from bench.timing import markdown_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,9 +59,12 @@ def baseline(ref: str, rounds: int, sample_ms: float) -> dict[str, float]:
 def request_ns(count: int, rounds: int) -> float:
     """Median ns per ``POST /patients`` on the whole clinic (in-process bus, SQLite file)."""
     with tempfile.TemporaryDirectory(prefix="bench-share-") as directory:
-        app = create_app(
-            {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory}/clinic.db", "LOG_LEVEL": "WARNING"}
-        )
+        config = {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory}/clinic.db",
+            "LOG_LEVEL": "WARNING",
+        }
+        migrations.upgrade(create_app({**config, "DATABASE_SCHEMA_CHECK": False}))
+        app = create_app(config)
         client = app.test_client()
         samples = []
         for _ in range(rounds):

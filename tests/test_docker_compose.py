@@ -4,7 +4,8 @@ No Docker engine runs here, so the file is checked statically: it parses; every 
 from the repository runs a command the project provides (a registered ``flask`` command with
 options it accepts, or ``gunicorn`` on the ``wsgi:app`` object), and every environment key it
 sets is a setting of ``app/config.py`` (``FLASK_<KEY>`` or ``DATABASE_URL``); Redis runs with
-append-only persistence, which the Redis Streams guarantees assume.
+append-only persistence, which the Redis Streams guarantees assume; a one-shot ``migrate``
+service runs ``flask --app wsgi db upgrade`` and every app service waits for it to succeed.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 import yaml
 from flask.cli import FlaskGroup
 
-from app.cli import events_cli
+from app.cli import db_cli, events_cli
 from app.config import SETTINGS
 from transports import TRANSPORT_MODULES
 
@@ -39,8 +40,9 @@ def _options(command: click.Command) -> set[str]:
 
 def _check_flask(args: list[str]) -> None:
     assert args[:2] == ["--app", "wsgi"], "the app is built by wsgi.py, as the README says"
-    group: click.Command = events_cli if args[2] == "events" else FlaskGroup()
-    names = args[3:] if args[2] == "events" else args[2:]
+    groups: dict[str, click.Command] = {"events": events_cli, "db": db_cli}
+    group = groups.get(args[2]) or FlaskGroup()
+    names = args[3:] if args[2] in groups else args[2:]
     ctx = click.Context(group)
     while isinstance(group, click.Group):
         found = group.get_command(ctx, names[0])
@@ -89,6 +91,19 @@ def test_each_built_service_sets_only_known_settings(name: str) -> None:
         assert setting in SETTINGS, f"{name}: {key} is not a setting of app/config.py"
         if setting == "EVENTBUS_TRANSPORT":
             assert value in TRANSPORT_MODULES
+
+
+def test_a_one_shot_migrate_service_upgrades_the_schema_before_anything_else_starts() -> None:
+    migrate = BUILT["migrate"]
+    assert _command(migrate) == ["flask", "--app", "wsgi", "db", "upgrade"]
+    assert migrate.get("restart") == "no"
+    assert migrate["depends_on"]["db"]["condition"] == "service_healthy"
+    assert migrate["environment"] == BUILT["web"]["environment"]
+    for name, spec in BUILT.items():
+        if name == "migrate":
+            continue
+        waits = spec.get("depends_on", {}).get("migrate", {})
+        assert waits.get("condition") == "service_completed_successfully", name
 
 
 def test_redis_keeps_acknowledged_work_across_a_crash() -> None:

@@ -1,4 +1,4 @@
-"""``flask events ...``: the bus's command group. Each command lives in its own file."""
+"""``flask events ...`` (the bus) and ``flask db ...`` (migrations). One command per file."""
 
 from . import (
     asyncapi,  # noqa: F401  (registers `events asyncapi`)
@@ -12,6 +12,7 @@ from . import (
     stats,  # noqa: F401  (registers `events stats`)
     worker,  # noqa: F401  (registers `events worker`)
 )
+from .db import db_cli
 from .group import events_cli
 
-__all__ = ["events_cli"]
+__all__ = ["db_cli", "events_cli"]

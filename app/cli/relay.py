@@ -14,6 +14,7 @@ from app.core.outbox import EXTENSION, OutboxRelay
 
 from .group import events_cli
 from .metrics_port import metrics_options, start_worker_metrics
+from .preflight import refuse_unless_schema_at_head
 from .progress import counting
 
 
@@ -22,6 +23,7 @@ from .progress import counting
 @metrics_options
 def relay_command(burst: bool, metrics_port: int | None, metrics_host: str) -> None:
     """Run the outbox relay until SIGTERM/SIGINT (or, with --burst, until nothing is due)."""
+    refuse_unless_schema_at_head(current_app._get_current_object())  # type: ignore[attr-defined]
     relay: OutboxRelay | None = current_app.extensions.get(EXTENSION)
     if relay is None:
         raise click.ClickException("the outbox is off: set EVENTBUS_OUTBOX=true")

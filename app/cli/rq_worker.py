@@ -15,6 +15,7 @@ from app.log import get_logger
 
 from .group import events_cli
 from .metrics_port import metrics_options, start_worker_metrics
+from .preflight import refuse_unless_schema_at_head
 from .unrouted import nothing_routed
 
 
@@ -65,6 +66,8 @@ def rq_worker(
 ) -> None:
     """Run an RQ worker for the handlers routed to the `rq` transport."""
     from app.core.events.exceptions import ConfigurationError
+
+    refuse_unless_schema_at_head(current_app._get_current_object())  # type: ignore[attr-defined]
 
     try:
         from transports.rq_queue import build_worker, routed_handlers

@@ -18,6 +18,7 @@ from app.log import get_logger
 
 from .group import events_cli
 from .metrics_port import metrics_options, start_worker_metrics
+from .preflight import refuse_unless_schema_at_head
 from .progress import counting
 from .unrouted import nothing_routed
 
@@ -89,6 +90,7 @@ def worker(
     if not select_subscriptions(app.extensions["eventbus"].bus.subscriptions(), handlers):
         nothing_routed(app.config, "redis-streams", narrowed_by="--handler", burst=burst)
         return
+    refuse_unless_schema_at_head(app)
     try:
         streams_worker = StreamsWorker.from_app(
             app,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from app import create_app
 from app.config import SETTINGS, defaults, load_config
 from app.core.events import ConfigurationError, event_bus
+from tests.support.schema import make_app
 
 EMPTY = {"MODULES_PACKAGE": "tests.app.modules.samples.empty", "TESTING": True}
 
@@ -34,13 +34,13 @@ def test_environment_overrides_defaults_and_arguments_override_both(
     monkeypatch.setenv("FLASK_EVENTBUS_MAX_DELIVERIES", "9")
     monkeypatch.setenv("FLASK_EVENTBUS_STRICT", "false")
     monkeypatch.setenv("FLASK_EVENTBUS_MAX_PAYLOAD_BYTES", "1000")
-    app = create_app({**EMPTY, "EVENTBUS_MAX_PAYLOAD_BYTES": 2000})
+    app = make_app({**EMPTY, "EVENTBUS_MAX_PAYLOAD_BYTES": 2000})
     assert app.config["EVENTBUS_MAX_DELIVERIES"] == 9
     assert app.config["EVENTBUS_STRICT"] is False
     assert app.config["EVENTBUS_MAX_PAYLOAD_BYTES"] == 2000
     assert event_bus.strict is False
     monkeypatch.undo()
-    create_app(EMPTY)  # leave the singleton as the other tests expect it
+    make_app(EMPTY)  # leave the singleton as the other tests expect it
     assert event_bus.strict is True
 
 
@@ -53,7 +53,7 @@ def test_database_url_is_read_unprefixed(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_an_unknown_transport_is_a_start_up_error_listing_the_valid_ones() -> None:
     with pytest.raises(ConfigurationError) as caught:
-        create_app({**EMPTY, "EVENTBUS_TRANSPORT": "kafka"})
+        make_app({**EMPTY, "EVENTBUS_TRANSPORT": "kafka"})
     assert (
         'EVENTBUS_TRANSPORT: must be one of "inprocess", "redis-streams", "rq", got \'kafka\''
         in str(caught.value)
@@ -62,23 +62,23 @@ def test_an_unknown_transport_is_a_start_up_error_listing_the_valid_ones() -> No
 
 def test_an_unknown_routed_transport_is_reported_too() -> None:
     with pytest.raises(ConfigurationError, match=r"EVENTBUS_ROUTES: \['notifications\.\*'\] must"):
-        create_app({**EMPTY, "EVENTBUS_ROUTES": {"notifications.*": "sqs"}})
+        make_app({**EMPTY, "EVENTBUS_ROUTES": {"notifications.*": "sqs"}})
 
 
 def test_bad_settings_are_reported_all_at_once() -> None:
     with pytest.raises(ConfigurationError) as caught:
-        create_app({**EMPTY, "EVENTBUS_MAX_DELIVERIES": 0, "EVENTBUS_KEY_PREFIX": " "})
+        make_app({**EMPTY, "EVENTBUS_MAX_DELIVERIES": 0, "EVENTBUS_KEY_PREFIX": " "})
     assert "EVENTBUS_MAX_DELIVERIES: must be an integer from 1" in str(caught.value)
     assert "EVENTBUS_KEY_PREFIX: must be a non-empty string" in str(caught.value)
 
 
 def test_bad_log_settings_fail_clearly() -> None:
     with pytest.raises(ConfigurationError, match="LOG_LEVEL: must be one of"):
-        create_app({**EMPTY, "LOG_LEVEL": "LOUD"})
+        make_app({**EMPTY, "LOG_LEVEL": "LOUD"})
 
 
 def test_health_reports_transport_and_database() -> None:
-    app = create_app(EMPTY)
+    app = make_app(EMPTY)
     body = app.test_client().get("/health").get_json()
     assert body is not None
     assert body["status"] == "ok"

@@ -62,7 +62,6 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app import create_app
 from app.core.events import Router
 from app.core.events.bus import INPROCESS as INPROCESS_TRANSPORT
 from app.db import db
@@ -71,6 +70,7 @@ from tests.modules.clinic import INPROCESS, BusProfile, Clinic, Settle
 from tests.support.postgres import delete_all_rows, postgres_database
 from tests.support.redis_server import delete_prefix
 from tests.support.rq_clinic import ClinicRQWorker, running_clinic_rq_worker
+from tests.support.schema import make_app
 from tests.support.streams_settle import (
     background_worker,
     bounded_client,
@@ -292,7 +292,7 @@ def make_clinic(
                 **bus_profile.config(request),
                 **overrides,
             }
-            app = create_app(config)
+            app = make_app(config)
             stack.callback(_clean, app, shared)
             settle = stack.enter_context(bus_profile.running(app, request))
             return Clinic(app, app.test_client(), settle)

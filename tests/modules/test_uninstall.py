@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 import pytest
 
-from app import create_app
 from app.core.events import ModuleLoadError, event_bus
 from app.core.modules.loader import LOADER
 from tests.modules.clinic import Clinic, assert_error
+from tests.support.schema import make_app
 
 
 @pytest.mark.reactions
@@ -48,7 +48,7 @@ def test_with_patients_alone(make_clinic: Callable[..., Clinic]) -> None:
 
 def test_without_patients_startup_fails_naming_its_dependents(database_url: str) -> None:
     with pytest.raises(ModuleLoadError) as caught:
-        create_app(
+        make_app(
             {
                 "SQLALCHEMY_DATABASE_URI": database_url,
                 "ENABLED_MODULES": ["appointments", "billing", "notifications", "patient_timeline"],

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.redis_server import delete_prefix
+from tests.support.schema import prepare_database
 
 __all__ = [
     "REPO_ROOT",
@@ -41,8 +42,10 @@ def app_environment(
     """The process environment of a worker whose ``create_app()`` routes every handler to RQ.
 
     ``settings`` are extra config keys (``MODULES_PACKAGE="tests...."``,
-    ``EVENTBUS_MAX_DELIVERIES=3``...), passed as ``FLASK_<KEY>`` JSON values.
+    ``EVENTBUS_MAX_DELIVERIES=3``...), passed as ``FLASK_<KEY>`` JSON values. The database
+    file is given its schema first (workers refuse to start on one behind head).
     """
+    prepare_database(f"sqlite:///{database_path}", settings.get("MODULES_PACKAGE", "modules"))
     env = {key: value for key, value in os.environ.items() if not key.startswith("FLASK_")}
     env.update(
         PYTHONPATH=str(REPO_ROOT),

@@ -20,6 +20,7 @@ __all__ = [
     "PayloadSchemaError",
     "PayloadTooLargeError",
     "PayloadTypeError",
+    "SchemaNotAtHeadError",
     "TransportError",
     "TransportNotInstalledError",
     "UnknownEventError",
@@ -37,6 +38,10 @@ class ConfigurationError(EventBusError):
 
 class ModuleLoadError(ConfigurationError):
     """A module manifest is inconsistent: missing dependency, cycle, duplicate name, bad handler."""
+
+
+class SchemaNotAtHeadError(ConfigurationError):
+    """The database schema is behind the migrations' head; the message names the command."""
 
 
 class DuplicateHandlerError(EventBusError):

@@ -32,7 +32,7 @@ from app.core.events.envelope import Envelope
 from app.core.events.exceptions import ConfigurationError
 from app.core.persistence.clock import utcnow
 
-from .table import check_layout, outbox, outbox_set_aside
+from .table import outbox, outbox_set_aside
 
 __all__ = ["ROW_COLUMNS", "Claim", "OutboxStats", "OutboxStore", "open_store", "set_aside_row"]
 
@@ -122,13 +122,11 @@ class OutboxStore(ABC):
 
 def open_store(engine: Engine, lease: timedelta, keep_sent: bool) -> OutboxStore:
     """The store for ``engine``'s database: watermark on SQLite, row locks on PostgreSQL.
-    :class:`ConfigurationError` for any other database (none is tested), or for outbox
-    tables laid out by an earlier version."""
+    :class:`ConfigurationError` for any other database (none is tested)."""
     if engine.dialect.name not in ("sqlite", "postgresql"):
         raise ConfigurationError(
             f"EVENTBUS_OUTBOX supports SQLite and PostgreSQL, not {engine.dialect.name}"
         )
-    check_layout(engine)
     if engine.dialect.name == "sqlite":
         from .sqlite_store import SqliteOutboxStore
 

@@ -16,17 +16,19 @@ How a row is marked sent depends on the database (see ``app.core.outbox.store``)
 A row that cannot be read back (its payload is not a JSON object: edited by hand, a bug) is
 moved to ``eventbus_outbox_set_aside`` with the reason, so it neither blocks the rows behind
 it nor disappears.
+
+The tables are made and changed by the ``outbox`` migration branch
+(``app/core/outbox/migrations``), never at start.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Engine, Integer, String, Table, Text, inspect
+from sqlalchemy import BigInteger, Column, Integer, String, Table, Text
 
-from app.core.events.exceptions import ConfigurationError
 from app.core.persistence.clock import UtcDateTime
 from app.db import Model
 
-__all__ = ["check_layout", "outbox", "outbox_cursor", "outbox_sent", "outbox_set_aside"]
+__all__ = ["outbox", "outbox_cursor", "outbox_sent", "outbox_set_aside"]
 
 _SEQ = BigInteger().with_variant(Integer, "sqlite")
 
@@ -81,22 +83,3 @@ outbox_set_aside = Table(
     Column("reason", String(500), nullable=False),
     Column("set_aside_at", UtcDateTime(), nullable=False),
 )
-
-
-def check_layout(engine: Engine) -> None:
-    """Raise :class:`ConfigurationError` if an outbox table in ``engine``'s database has other
-    columns than this version writes (made by an earlier version: ``create_all`` never alters
-    a table). Tables not created yet are fine."""
-    inspector = inspect(engine)
-    for table in (outbox, outbox_cursor, outbox_sent, outbox_set_aside):
-        if not inspector.has_table(table.name):
-            continue
-        found = sorted(column["name"] for column in inspector.get_columns(table.name))
-        wanted = sorted(table.c.keys())
-        if found != wanted:
-            raise ConfigurationError(
-                f"the table {table.name} has the columns {', '.join(found)}, but this version "
-                f"needs {', '.join(wanted)}: an earlier version created it. Once its events "
-                "are sent (`flask events stats`: no outbox backlog), drop it; the app "
-                "creates it again at start"
-            )

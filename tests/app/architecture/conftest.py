@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from flask import Flask
 
-from app import create_app
 from app.core.events import event_bus
+from tests.support.schema import make_app
 
 from .support import SAMPLES
 
@@ -18,7 +18,7 @@ def sample_app() -> Iterator[Callable[[str], Flask]]:
     """Build an app whose loader mounts ``samples.<name>``; its subscriptions go afterwards."""
 
     def build(name: str) -> Flask:
-        return create_app({"MODULES_PACKAGE": f"{SAMPLES}.{name}", "TESTING": True})
+        return make_app({"MODULES_PACKAGE": f"{SAMPLES}.{name}", "TESTING": True})
 
     try:
         yield build

@@ -12,11 +12,12 @@ import pytest
 import yaml
 from flask import Flask
 
-from app import __version__, create_app
+from app import __version__
 from app.architecture import PROJECT_ROOT, analyse
 from app.architecture.asyncapi import ASYNCAPI_PATH, asyncapi_document, render_asyncapi
 from app.core.events import EventType, event_bus
 from app.core.events.payloads import DECLARED_PAYLOADS
+from tests.support.schema import make_app
 
 SCHEMA = Path(__file__).parents[2] / "support" / "asyncapi" / "asyncapi-3.0.0.schema.json"
 
@@ -28,7 +29,7 @@ def document() -> dict[str, Any]:
 
 @pytest.fixture
 def clinic_app(tmp_path: Path) -> Iterator[Flask]:
-    yield create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'a.db'}"})
+    yield make_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'a.db'}"})
     event_bus.remove_owned("loader")
 
 

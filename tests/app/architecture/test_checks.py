@@ -8,11 +8,11 @@ import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
 
-from app import create_app
 from app.architecture import analyse, run_checks
 from app.architecture.__main__ import main as standalone
 from app.architecture.imports import forbidden_import_findings
 from app.core.events import EventType, ModuleLoadError
+from tests.support.schema import make_app
 
 from .support import ADD_HINT, SAMPLES, SAMPLES_DIR, TYPES, at, line_of
 
@@ -125,7 +125,7 @@ def test_event_names_that_cannot_be_resolved_are_reported_not_passed(
 def test_subscribed_names_not_in_event_type_are_found_even_though_the_app_cannot_start() -> None:
     package = f"{SAMPLES}.unknown_subscribed"
     with pytest.raises(ModuleLoadError, match=r"subscribes to 'patient\.admitted'"):
-        create_app({"MODULES_PACKAGE": package, "TESTING": True})
+        make_app({"MODULES_PACKAGE": package, "TESTING": True})
     result = check_without_app("unknown_subscribed")
     clinic = f"{SAMPLES_DIR}/unknown_subscribed/clinic/__init__.py"
     admitted, lab = at(clinic, ": on_admitted,"), at(clinic, ": on_lab,")

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from app import create_app
 from app.core.events import EventType, event_bus
+from tests.support.schema import make_app
 
 HEADER = ["EVENT", "PUBLISHED BY", "HANDLER", "TRANSPORT"]
 
 
 def table(package: str) -> list[list[str]]:
     """The rows of ``events list`` for an app on ``package``, cut at the header's columns."""
-    app = create_app({"MODULES_PACKAGE": package, "TESTING": True})
+    app = make_app({"MODULES_PACKAGE": package, "TESTING": True})
     try:
         result = app.test_cli_runner().invoke(args=["events", "list"])
     finally:

@@ -10,11 +10,11 @@ import pytest
 import redis
 from sqlalchemy.orm import Session
 
-from app import create_app
 from app.core.events import event_bus
 from app.core.outbox import EXTENSION, OutboxStore
 from tests.app.outbox.test_store import envelope
 from tests.support.redis_server import RedisServer, delete_prefix
+from tests.support.schema import make_app
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def unloaded() -> Iterator[None]:
 
 @pytest.mark.usefixtures("unloaded")
 def test_the_relay_command_says_when_the_outbox_is_off() -> None:
-    app = create_app({"TESTING": True})
+    app = make_app({"TESTING": True})
     result = app.test_cli_runner().invoke(args=["events", "relay", "--burst"])
     assert result.exit_code == 1
     assert "the outbox is off: set EVENTBUS_OUTBOX=true" in result.output
@@ -36,7 +36,7 @@ def test_the_relay_command_says_when_the_outbox_is_off() -> None:
 def test_a_burst_sends_the_committed_rows_to_redis_streams(
     real_redis: RedisServer, key_prefix: str, tmp_path: Path
 ) -> None:
-    app = create_app(
+    app = make_app(
         {
             "TESTING": True,
             "DATABASE_URL": f"sqlite:///{tmp_path / 'relay.db'}",

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from app import create_app
 from app.cli.rq_command import format_command
 from app.core.events import event_bus
+from tests.support.schema import make_app
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def unloaded() -> Iterator[None]:
 
 @pytest.mark.usefixtures("unloaded")
 def test_the_line_follows_the_prefix_queues_and_masks_the_password() -> None:
-    app = create_app(
+    app = make_app(
         {
             "TESTING": True,
             "EVENTBUS_KEY_PREFIX": "clinic",

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app import create_app
 from app.core.events import ConfigurationError, event_bus
+from tests.support.schema import make_app
 
 ROOT = Path(__file__).resolve().parents[3]
 COMMANDS = {"worker": "redis-streams", "rq-worker": "rq"}
@@ -28,7 +28,7 @@ def unloaded() -> Iterator[None]:
 
 
 def _app(**config: Any) -> Flask:
-    return create_app({"TESTING": True, **config})
+    return make_app({"TESTING": True, **config})
 
 
 @pytest.mark.usefixtures("unloaded")

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app import create_app
 from tests.app.observability_support import observers_restored
+from tests.support import schema
 
 
 @pytest.fixture
@@ -23,6 +23,6 @@ def make_app(tmp_path: Any) -> Iterator[Callable[..., Flask]]:
                 "DATABASE_URL": f"sqlite:///{tmp_path / 'clinic.db'}",
                 **overrides,
             }
-            return create_app(config)
+            return schema.make_app(config)
 
         yield make

@@ -8,15 +8,15 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app import create_app
 from app.core.events import EventBus, EventType, bind_correlation_id, current_event
 from app.core.events.envelope import Envelope
 from app.core.events.testing import EventRecorder
+from tests.support.schema import make_app
 
 
 @pytest.fixture
 def app(eventbus: EventBus) -> Iterator[Flask]:
-    app = create_app({"MODULES_PACKAGE": "tests.app.modules.samples.empty", "TESTING": True})
+    app = make_app({"MODULES_PACKAGE": "tests.app.modules.samples.empty", "TESTING": True})
 
     @app.post("/_publish")
     def publish() -> dict[str, str]:

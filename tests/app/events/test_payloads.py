@@ -11,7 +11,6 @@ from flask import Flask
 from pydantic import ValidationError, with_config
 from typing_extensions import TypedDict
 
-from app import create_app
 from app.architecture.schema_text import fields_of
 from app.core.events import EventType, PayloadSchemaError, event_bus
 from app.core.events.payloads import (
@@ -22,6 +21,7 @@ from app.core.events.payloads import (
     declared_version,
 )
 from app.core.validation import STRICT, IsoDate, field_errors
+from tests.support.schema import make_app
 
 APPOINTMENT = {
     "appointment_id": "a1",
@@ -127,7 +127,7 @@ def test_undeclared_names_are_not_checked() -> None:
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(
+    app = make_app(
         {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'schemas.db'}",
             "MODULES_PACKAGE": "tests.app.modules.samples.empty",
@@ -148,7 +148,7 @@ def test_an_app_checks_declarations_in_publish(app: Flask, eventbus: Any) -> Non
 
 
 def test_validation_off_skips_the_declarations(tmp_path: Path, eventbus: Any) -> None:
-    create_app(
+    make_app(
         {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'off.db'}",
             "MODULES_PACKAGE": "tests.app.modules.samples.empty",

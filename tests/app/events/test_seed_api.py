@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app import create_app
 from app.core.events import EventBus, EventType, HandlerError, event_bus
+from tests.support.schema import make_app
 
 
 @pytest.fixture
 def seed_app() -> Iterator[Flask]:
-    app = create_app({"MODULES_PACKAGE": "tests.app.modules.samples.seed", "TESTING": True})
+    app = make_app({"MODULES_PACKAGE": "tests.app.modules.samples.seed", "TESTING": True})
     yield app
     event_bus.remove_owned("loader")
 

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app import create_app
 from app.core.events import event_bus
+from tests.support.schema import make_app
 
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'api.db'}"})
+    app = make_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'api.db'}"})
     yield app
     event_bus.remove_owned("loader")
 

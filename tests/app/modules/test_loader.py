@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from flask import Blueprint, Flask
 
-from app import create_app
 from app.core.events import EventType, ModuleLoadError, event_bus
 from app.core.modules import BaseModule, Manifest, order_modules
 from app.core.modules.loader import discover_modules
+from tests.support.schema import make_app
 
 
 def module(name: str, *depends: str) -> BaseModule:
@@ -75,7 +75,7 @@ def test_discovery_finds_module_classes_in_subpackages() -> None:
 
 @pytest.fixture
 def mounted() -> Iterator[Flask]:
-    app = create_app({"MODULES_PACKAGE": "tests.app.modules.samples.valid", "TESTING": True})
+    app = make_app({"MODULES_PACKAGE": "tests.app.modules.samples.valid", "TESTING": True})
     yield app
     event_bus.remove_owned("loader")
 
@@ -93,7 +93,7 @@ def test_mounting_registers_blueprints_and_wires_handlers_by_id(mounted: Flask) 
 
 
 def test_building_the_app_again_rewires_instead_of_duplicating(mounted: Flask) -> None:
-    create_app({"MODULES_PACKAGE": "tests.app.modules.samples.valid", "TESTING": True})
+    make_app({"MODULES_PACKAGE": "tests.app.modules.samples.valid", "TESTING": True})
     assert len(event_bus.subscriptions()) == 2
 
 
@@ -111,7 +111,7 @@ def test_bad_handlers_fail_at_start_up(
 
     monkeypatch.setattr(beta.BetaModule, "get_event_handlers", lambda self: handlers)
     with pytest.raises(ModuleLoadError, match=message):
-        create_app({"MODULES_PACKAGE": "tests.app.modules.samples.valid", "TESTING": True})
+        make_app({"MODULES_PACKAGE": "tests.app.modules.samples.valid", "TESTING": True})
 
 
 def test_blueprint_is_optional() -> None:

@@ -15,10 +15,10 @@ import pytest
 import redis
 from flask import Flask
 
-from app import create_app
 from app.core.events.instrumentation import HOOK, Kind, Observation
 from tests.app.observability_support import observers_restored
 from tests.support.redis_server import RedisServer, delete_prefix
+from tests.support.schema import make_app
 
 TIMELINE = "patient_timeline.on_event"
 PATIENT = {"full_name": "Ada", "email": "ada@example.org", "date_of_birth": "1815-12-10"}
@@ -39,7 +39,7 @@ def make_clinic(
     apps: list[Flask] = []
 
     def make(**overrides: Any) -> Flask:
-        app = create_app(
+        app = make_app(
             {
                 "DATABASE_URL": f"sqlite:///{tmp_path / 'clinic.db'}",
                 "EVENTBUS_REDIS_URL": real_redis.url,

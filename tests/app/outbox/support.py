@@ -12,9 +12,9 @@ import redis
 from flask import Flask
 from sqlalchemy import func, select
 
-from app import create_app
 from app.core.outbox import EXTENSION, OutboxRelay
 from app.db import db
+from tests.support.schema import make_app
 
 SAMPLES = "tests.app.outbox.samples"
 
@@ -37,7 +37,7 @@ def ledger_config(redis_url: str, prefix: str, database: Path, **extra: Any) -> 
 
 
 def ledger_app(config: dict[str, Any]) -> Flask:
-    return create_app(config)
+    return make_app(config)
 
 
 def relay_of(app: Flask) -> OutboxRelay:

@@ -18,6 +18,7 @@ import redis
 from app.core.events import event_bus
 from app.db import db
 from tests.app.outbox.support import (
+    SAMPLES,
     effects,
     env_for,
     ledger_app,
@@ -28,6 +29,7 @@ from tests.app.outbox.support import (
 )
 from tests.support.postgres import postgres_database
 from tests.support.redis_server import RedisServer, delete_prefix, start_redis_server
+from tests.support.schema import prepare_database
 from transports.redis_streams import drain
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]  # processes killed, 1,000 requests
@@ -126,6 +128,7 @@ def test_processes_killed_between_commit_relay_send_and_mark_lose_nothing(
         EVENTBUS_OUTBOX_LEASE_MS=100,
     )
     env = env_for(config)
+    prepare_database(database_url, SAMPLES)
     committed: list[str] = []
     for round_number in range(10):
         mode = "after-commit" if round_number % 2 == 0 else "after-send"

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, insert, select
+from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
 from app.core.events.envelope import Envelope
@@ -309,10 +309,10 @@ def test_without_retention_sent_rows_go_at_once_or_with_the_next_purge(
 def test_flask_events_stats_shows_the_outbox_backlog(tmp_path: Path) -> None:
     import json
 
-    from app import create_app
     from app.core.events import event_bus
+    from tests.support.schema import make_app
 
-    app = create_app(
+    app = make_app(
         {
             "DATABASE_URL": f"sqlite:///{tmp_path / 'stats.db'}",
             "EVENTBUS_OUTBOX": True,
@@ -345,22 +345,3 @@ def test_other_databases_are_refused_with_a_clear_error() -> None:
     mysql: Any = SimpleNamespace(dialect=SimpleNamespace(name="mysql"))
     with pytest.raises(ConfigurationError, match="supports SQLite and PostgreSQL, not mysql"):
         open_store(mysql, LEASE, keep_sent=True)
-
-
-def test_an_outbox_table_laid_out_by_an_earlier_version_stops_the_app_with_advice(
-    tmp_path: Path,
-) -> None:
-    from app import create_app
-
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    old = create_engine(url)
-    with old.begin() as connection:
-        connection.exec_driver_sql(
-            "CREATE TABLE eventbus_outbox (seq INTEGER PRIMARY KEY, event_id TEXT, envelope TEXT)"
-        )
-    old.dispose()
-    config = {"DATABASE_URL": url, "EVENTBUS_OUTBOX": True, "EVENTBUS_OUTBOX_RELAY": "none"}
-    with pytest.raises(ConfigurationError, match="an earlier version created it") as raised:
-        create_app({**config, "TESTING": True})
-    assert "the table eventbus_outbox has the columns envelope, event_id, seq" in str(raised.value)
-    assert "drop it" in str(raised.value)

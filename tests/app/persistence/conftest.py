@@ -9,9 +9,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import Column, MetaData, String, Table
 
-from app import create_app
 from app.db import db
 from tests.support.postgres import delete_all_rows, postgres_database
+from tests.support.schema import make_app
 
 PROBE = Table(
     "persistence_probe",
@@ -41,7 +41,7 @@ def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
         url = f"sqlite:///{tmp_path / 'probe.db'}"
     else:
         url = request.getfixturevalue("postgres_url")
-    flask_app = create_app({"SQLALCHEMY_DATABASE_URI": url, "ENABLED_MODULES": [], "TESTING": True})
+    flask_app = make_app({"SQLALCHEMY_DATABASE_URI": url, "ENABLED_MODULES": [], "TESTING": True})
     with flask_app.app_context():
         PROBE.create(db.engine, checkfirst=True)
         try:

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app import create_app
 from app.core.events import event_bus
 from tests.support.redis_server import RedisServer, start_redis_server
+from tests.support.schema import make_app
 from tests.transports.redis_streams.harness import (
     StreamsRig,
     cleaning_client,
@@ -65,7 +65,7 @@ def streams_app(
     monkeypatch.setenv("FLASK_EVENTBUS_REDIS_URL", real_redis.url)
     monkeypatch.setenv("FLASK_EVENTBUS_KEY_PREFIX", key_prefix)
     saved = (event_bus.subscriptions(), event_bus.router, event_bus.transports)
-    app = create_app(
+    app = make_app(
         {
             "EVENTBUS_TRANSPORT": "redis-streams",
             "MODULES_PACKAGE": SAMPLE_PACKAGE,

@@ -1,0 +1,4 @@
+"""The outbox tables' migration history: the Alembic branch ``outbox``.
+
+See docs/deployment.md.
+"""

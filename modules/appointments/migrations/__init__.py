@@ -1,0 +1,4 @@
+"""The appointments module's migration history: the Alembic branch ``appointments``.
+
+See docs/deployment.md.
+"""

@@ -1,0 +1,4 @@
+"""The billing module's migration history: the Alembic branch ``billing``.
+
+See docs/deployment.md.
+"""

@@ -1,0 +1,4 @@
+"""The notifications module's migration history: the Alembic branch ``notifications``.
+
+See docs/deployment.md.
+"""
