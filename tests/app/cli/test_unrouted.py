@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 
 from app.core.events import ConfigurationError, event_bus
-from tests.support.schema import make_app
+from tests.support.schema import make_app, prepare_database
 
 ROOT = Path(__file__).resolve().parents[3]
 COMMANDS = {"worker": "redis-streams", "rq-worker": "rq"}
@@ -66,6 +66,7 @@ def test_an_idle_worker_warns_then_stops_on_sigterm(command: str, tmp_path: Path
         "FLASK_LOG_LEVEL": "INFO",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'idle.db'}",
     }
+    prepare_database(env["DATABASE_URL"])
     with subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "events", command],
         cwd=ROOT,
