@@ -14,7 +14,7 @@ import textwrap
 from collections.abc import Iterable
 
 from app.core.events.payloads import DECLARED_PAYLOADS, declared_version
-from app.core.events.types import EventType
+from app.core.events.types import KNOWN_EVENTS
 
 from .analysis import Analysis
 from .diagrams import dependency_diagram, event_flow_diagram
@@ -58,8 +58,8 @@ def render_catalog(analysis: Analysis) -> str:
         "",
         "## Event details",
     ]
-    for member in EventType:
-        lines += ["", *_event_section(analysis, str(member))]
+    for event in KNOWN_EVENTS:
+        lines += ["", *_event_section(analysis, event)]
     return "\n".join(lines) + "\n"
 
 
@@ -86,8 +86,7 @@ def _summary_table(analysis: Analysis) -> list[str]:
         "| event | payload | version | published by | consumed by |",
         "|---|---|---|---|---|",
     ]
-    for member in EventType:
-        event = str(member)
+    for event in KNOWN_EVENTS:
         spec = DECLARED_PAYLOADS.get(event)
         shape = f"`{spec.shape.__name__}`" if spec is not None else "not declared"
         publishers = _names(

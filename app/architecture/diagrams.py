@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from app.core.events.types import EventType
+from app.core.events.types import KNOWN_EVENTS
 
 from .analysis import Analysis
 
@@ -21,8 +21,7 @@ def event_flow_diagram(analysis: Analysis) -> list[str]:
     for module in analysis.modules:
         lines.append(f'    {_module_id(module.name)}(["{module.name}"])')
     edges: set[str] = set()
-    for member in EventType:
-        event = str(member)
+    for event in KNOWN_EVENTS:
         lines.append(f'    {_event_id(event)}{{{{"{event}"}}}}')
         for site in analysis.publishers_of(event):
             source = analysis.module_name(site.component)
@@ -34,7 +33,7 @@ def event_flow_diagram(analysis: Analysis) -> list[str]:
     lines += sorted(edges)
     lines += [
         "    classDef event fill:#fff4dd,stroke:#c98a00",
-        f"    class {','.join(_event_id(str(member)) for member in EventType)} event",
+        f"    class {','.join(_event_id(event) for event in KNOWN_EVENTS)} event",
         "```",
     ]
     return lines

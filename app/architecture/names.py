@@ -19,7 +19,7 @@ import inspect
 from dataclasses import dataclass
 
 from app.core.events.subscriptions import matches, pattern_is_wildcard
-from app.core.events.types import EventType
+from app.core.events.types import KNOWN_EVENTS, EventType
 
 from .findings import Location, relative
 
@@ -41,8 +41,8 @@ class EventName:
 
 
 def known_names() -> frozenset[str]:
-    """Every name ``EventType`` declares."""
-    return frozenset(str(member) for member in EventType)
+    """Every name ``EventType`` declares (the one list, ``KNOWN_EVENTS``)."""
+    return frozenset(KNOWN_EVENTS)
 
 
 def is_known(name: str) -> bool:

@@ -12,7 +12,7 @@ from itertools import zip_longest
 import click
 from flask import current_app
 
-from app.core.events import EventType
+from app.core.events.types import KNOWN_EVENTS
 
 from .group import events_cli
 
@@ -27,8 +27,7 @@ def list_events() -> None:
     analysis = analyse_app(current_app)
     bus = current_app.extensions["eventbus"].bus
     rows = [HEADER]
-    for member in EventType:
-        event = str(member)
+    for event in KNOWN_EVENTS:
         publishers = [
             f"{analysis.module_name(site.component)} ({site.location})"
             for site in analysis.publishers_of(event)

@@ -25,7 +25,8 @@ type. ``EVENTBUS_STREAMS_KEY_LAYOUT`` picks the layout (``auto``: hash-tagged on
 them.
 
 Every handler has one consumer group, named by its handler id, on each stream of an event
-type it subscribes to (a wildcard subscription means every matching ``EventType`` member)
+type it subscribes to (a wildcard subscription means every matching known event name, and
+with ``EVENTBUS_STRICT=False`` the undeclared names ``discovery`` finds)
 and on its replay stream(s). Consumer names inside a group are ``<worker name>:<slot>``.
 """
 
@@ -35,7 +36,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from app.core.events.subscriptions import Subscription, matches, pattern_is_wildcard
-from app.core.events.types import EventType
+from app.core.events.types import KNOWN_EVENTS
 
 __all__ = ["StreamKeys", "event_types_for", "handler_event_types", "hash_tag"]
 
@@ -126,16 +127,21 @@ class StreamKeys:
         return ((*(self.stream(name) for name in names), self.replay(handler_id)),)
 
 
-def event_types_for(pattern: str, known: Iterable[str] = EventType) -> tuple[str, ...]:
-    """The event types a subscription pattern reaches: itself, or each matching member."""
+def event_types_for(pattern: str, known: Iterable[str] = KNOWN_EVENTS) -> tuple[str, ...]:
+    """The event types a subscription pattern reaches: itself, or each matching known name
+    (undeclared names are found by ``discovery``)."""
     if not pattern_is_wildcard(pattern):
         return (str(pattern),)
     return tuple(str(name) for name in known if matches(pattern, str(name)))
 
 
-def handler_event_types(subscriptions: Sequence[Subscription]) -> dict[str, frozenset[str]]:
-    """Handler id -> every event type its subscriptions reach (patterns expanded)."""
+def handler_event_types(
+    subscriptions: Sequence[Subscription], known: Iterable[str] = KNOWN_EVENTS
+) -> dict[str, frozenset[str]]:
+    """Handler id -> every event type its subscriptions reach (patterns expanded against
+    ``known``)."""
+    names = tuple(known)
     found: dict[str, set[str]] = {}
     for sub in subscriptions:
-        found.setdefault(sub.handler_id, set()).update(event_types_for(sub.pattern))
+        found.setdefault(sub.handler_id, set()).update(event_types_for(sub.pattern, names))
     return {handler_id: frozenset(types) for handler_id, types in found.items()}

@@ -10,7 +10,9 @@ across restarts (``consumer_name``; in a container, whose process id is stable, 
 is one) lets a restarted worker drain its own pending entries first; otherwise they are
 claimed after ``EVENTBUS_CLAIM_IDLE_MS``.
 A maintenance thread trims streams (``retention``) and deletes idle consumers every
-``EVENTBUS_MAINTENANCE_INTERVAL_MS``.
+``EVENTBUS_MAINTENANCE_INTERVAL_MS``. With ``EVENTBUS_STRICT=False`` a wildcard handler also
+reads the streams of event names that are not declared (``discovery``): those that exist at
+start, and new ones within ``claim_interval_s`` (at most 5 s) while the worker runs.
 
 Embedding::
 
@@ -50,6 +52,7 @@ from ..redis_common import RedisClient, connect, mask_url
 from .consumer import GroupConsumer
 from .dead_letters import TRANSPORT_NAME
 from .delivery import ContextFactory, EntryDelivery
+from .discovery import discovered_event_types, watch_for_streams
 from .embedding import DrainUnsettledError, drain, running_worker
 from .groups import ensure_group
 from .keys import handler_event_types
@@ -127,27 +130,21 @@ class StreamsWorker:
             block_ms=settings.block_ms,
         )
         keys = settings.keys
+        self.subscriptions = tuple(subscriptions)
+        self._context = context
+        self._after_delivery = after_delivery
+        self._burst = False
+        types = handler_event_types(subscriptions, bus.known_events)
         self.plan = {
-            handler_id: keys.handler_streams(handler_id, types)
-            for handler_id, types in sorted(handler_event_types(subscriptions).items())
+            handler_id: keys.handler_streams(handler_id, names)
+            for handler_id, names in sorted(types.items())
         }
         # one consumer per handler and read set: on a cluster, one per event type (one slot)
         self.consumers = [
-            GroupConsumer(
-                EntryDelivery(
-                    bus,
-                    self.client,
-                    settings,
-                    handler_id,
-                    self.consumer(slot),
-                    context=context,
-                    after_delivery=after_delivery,
-                ),
-                streams,
-            )
+            self._consumer_of(slot, handler_id, streams)
             for slot in range(concurrency)
-            for handler_id, types in sorted(handler_event_types(subscriptions).items())
-            for streams in keys.read_sets(handler_id, types)
+            for handler_id, names in sorted(types.items())
+            for streams in keys.read_sets(handler_id, names)
         ]
         self._log: Any = get_logger("eventbus.streams")
         self._threads = WorkerThreads(self._log)
@@ -179,6 +176,18 @@ class StreamsWorker:
             reconnect_attempts=reconnect_attempts,
         )
 
+    def _consumer_of(self, slot: int, handler_id: str, streams: tuple[str, ...]) -> GroupConsumer:
+        delivery = EntryDelivery(
+            self.bus,
+            self.client,
+            self.settings,
+            handler_id,
+            self.consumer(slot),
+            context=self._context,
+            after_delivery=self._after_delivery,
+        )
+        return GroupConsumer(delivery, streams)
+
     def consumer(self, slot: int) -> str:
         """The consumer name of one slot: ``<worker name>:<slot>``."""
         return f"{self.name}:{slot}"
@@ -196,6 +205,9 @@ class StreamsWorker:
         """
         if not self._ensure_groups(burst):
             return
+        discovering = not self.bus.strict
+        if discovering:
+            self._adopt(self._discover())
         for warning in persistence_warnings(self.client):
             self._log.warning("redis.settings_risk", warning=warning)
         self._log.info(
@@ -207,18 +219,79 @@ class StreamsWorker:
             burst=burst,
         )
         self._threads.burst = burst
-        consumers = [
+        self._burst = burst
+        own = {self.consumer(slot) for slot in range(self.concurrency)}
+        upkeep = partial(maintain, self.client, self.settings, self.plan, own, self._stop)
+        services = [("eventbus-maintenance", upkeep)]
+        if discovering:
+            watch = partial(
+                watch_for_streams,
+                self._discover,
+                self._adopt_and_start,
+                self.settings.claim_interval_s,
+                self._stop,
+                self._log,
+            )
+            services.append(("eventbus-discovery", watch))
+        self._threads.start(self._runs(self.consumers), [] if burst else services)
+
+    def _runs(self, consumers: Sequence[GroupConsumer]) -> list[tuple[str, Callable[[], None]]]:
+        return [
             (
                 f"eventbus-{consumer.group}-{consumer.consumer}{consumer.read_set_label}",
                 partial(
-                    consumer.run, self._stop, burst, reconnect_attempts=self.reconnect_attempts
+                    consumer.run,
+                    self._stop,
+                    self._burst,
+                    reconnect_attempts=self.reconnect_attempts,
                 ),
             )
-            for consumer in self.consumers
+            for consumer in consumers
         ]
-        own = {self.consumer(slot) for slot in range(self.concurrency)}
-        upkeep = partial(maintain, self.client, self.settings, self.plan, own, self._stop)
-        self._threads.start(consumers, [] if burst else [("eventbus-maintenance", upkeep)])
+
+    def _discover(self) -> dict[str, frozenset[str]]:
+        """The undeclared event types whose streams exist and some wildcard handler here
+        matches, less those already read (see ``discovery``)."""
+        found = discovered_event_types(
+            self.client, self.settings.keys, self.subscriptions, self.bus.known_events
+        )
+        reading = {stream for streams in self.plan.values() for stream in streams}
+        keys = self.settings.keys
+        new = {
+            handler_id: frozenset(t for t in names if keys.stream(t) not in reading)
+            for handler_id, names in found.items()
+        }
+        return {handler_id: names for handler_id, names in new.items() if names}
+
+    def _adopt(self, found: dict[str, frozenset[str]]) -> list[GroupConsumer]:
+        """Create the groups of ``found`` (at ``0``) and its consumers; return them."""
+        keys = self.settings.keys
+        added: list[GroupConsumer] = []
+        for handler_id, names in sorted(found.items()):
+            streams = [keys.stream(name) for name in sorted(names)]
+            if keys.hash_tagged:  # each event type is read with its own replay stream
+                read_sets = list(keys.read_sets(handler_id, names))
+            else:  # the handler's replay stream is read by its first consumers already
+                read_sets = [tuple(streams)]
+            for streams_of_set in read_sets:
+                for stream in streams_of_set:
+                    ensure_group(self.client, stream, handler_id)
+            self.plan[handler_id] = (*self.plan[handler_id], *(s for r in read_sets for s in r))
+            added += [
+                self._consumer_of(slot, handler_id, read_set)
+                for slot in range(self.concurrency)
+                for read_set in read_sets
+            ]
+        self.consumers += added
+        if added:
+            self._log.info(
+                "worker.streams_discovered",
+                handlers={h: sorted(n) for h, n in sorted(found.items())},
+            )
+        return added
+
+    def _adopt_and_start(self, found: dict[str, frozenset[str]]) -> None:
+        self._threads.start(self._runs(self._adopt(found)))
 
     def run(self, burst: bool = False, *, stop_timeout: float = DEFAULT_STOP_TIMEOUT_S) -> None:
         """Start, then block until stopped (or idle, in burst mode); raise if a thread crashed.

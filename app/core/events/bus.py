@@ -257,7 +257,6 @@ class EventBus:
         validate: bool | None = None,
         max_payload_bytes: int | None = None,
         raise_handler_errors: bool | None = None,
-        known_events: Iterable[str] | None = None,
         schema_check: PayloadCheck | _Unset | None = _UNSET,
     ) -> None:
         """Apply settings (``None`` leaves one unchanged; ``schema_check=None`` removes the
@@ -274,9 +273,7 @@ class EventBus:
             self.validator.schema_check = schema_check
         if raise_handler_errors is not None:
             self.inprocess.raise_handler_errors = raise_handler_errors
-        self.registry.configure(
-            router=router, transports=transports, strict=strict, known_events=known_events
-        )
+        self.registry.configure(router=router, transports=transports, strict=strict)
         self._refresh_flags()
 
     @property

@@ -61,7 +61,6 @@ class SubscriptionRegistry:
         router: Router | None = None,
         transports: Mapping[str, Transport] | None = None,
         strict: bool | None = None,
-        known_events: Iterable[str] | None = None,
     ) -> None:
         """Apply settings (``None`` leaves one unchanged) and re-route every subscription that
         was not made with an explicit transport."""
@@ -72,8 +71,6 @@ class SubscriptionRegistry:
                 self._transports = dict(transports)
             if strict is not None:
                 self.strict = strict
-            if known_events is not None:
-                self.known = frozenset(str(name) for name in known_events)
             self._replace(tuple(self._routed(sub) for sub in self._subscriptions))
 
     @property
