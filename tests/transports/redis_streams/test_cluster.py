@@ -30,7 +30,12 @@ from tests.transports.redis_streams.harness import (
     make_rig,
 )
 from transports.redis_common import connect
-from transports.redis_streams import StreamsDeadLetterStore, stats
+from transports.redis_streams import (
+    StreamsDeadLetterStore,
+    delete_idle_consumers,
+    stats,
+    trim_stream,
+)
 
 pytestmark = [pytest.mark.redis]
 FEATURES = Features(synchronous=False, ordered=True, retries_failures=True)
@@ -224,3 +229,19 @@ def _wait(condition: Any, what: str, timeout: float = 30) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"not reached within {timeout:g} s: {what}")
         time.sleep(0.02)
+
+
+def test_retention_and_idle_consumers_on_the_cluster(cluster_rig: StreamsRig) -> None:
+    cluster_rig.bus.subscribe("invoice.paid", lambda payload: None, handler_id="t.ret")
+    [sub] = cluster_rig.bus.subscriptions()
+    for n in range(60):
+        cluster_rig.transport.publish(envelope("invoice.paid", n=n), [sub])
+    cluster_rig.drain("old")
+    keys, client = cluster_rig.settings.keys, cluster_rig.client
+    stream = keys.stream("invoice.paid")
+    seconds, micros = client.time()
+    now_ms = int(seconds) * 1000 + int(micros) // 1000
+    removed = trim_stream(client, keys, stream, maxlen=10, max_age_ms=None, now_ms=now_ms)
+    assert removed > 0 and int(client.hget(keys.trimmed, stream) or 0) == removed
+    time.sleep(0.05)
+    assert delete_idle_consumers(client, stream, "t.ret", expiry_ms=1) == ["old:0"]
