@@ -37,8 +37,8 @@ from .context import (
 from .envelope import Envelope
 from .exceptions import UnknownEventError
 from .inprocess import InProcessTransport
-from .instrumentation import HOOK
-from .observed import observe_published
+from .instrumentation import HOOK, Tracing
+from .observed import observe_published, with_trace_context
 from .plans import INPROCESS
 from .registry import SubscriptionRegistry
 from .routing import Router
@@ -104,14 +104,38 @@ class EventBus:
         remote: tuple[tuple[Transport, tuple[Subscription, ...]], ...],
         caller: Any,
     ) -> None:
-        """``publish`` with validation, remote transports, debug logging and signals."""
+        """``publish`` with validation, remote transports, debug logging and observers; in a
+        producer span when tracing."""
         encoded = self.validator.check(event_type, data, bool(remote))
-        count = len(local) + sum(len(subs) for _, subs in remote)
         if self._debug:
+            count = len(local) + sum(len(subs) for _, subs in remote)
             self._log.debug("event.published", event_type=str(event_type), handlers=count)
+        tracing = HOOK.tracing
+        if tracing is None:
+            self._dispatch(event_type, data, local, remote, caller, encoded=encoded, trace=None)
+            return
+        with tracing.publishing(event_type) as span:
+            trace = (tracing, span)
+            self._dispatch(event_type, data, local, remote, caller, encoded=encoded, trace=trace)
+
+    def _dispatch(
+        self,
+        event_type: str,
+        data: dict[str, Any],
+        local: tuple[tuple[str, Handler], ...],
+        remote: tuple[tuple[Transport, tuple[Subscription, ...]], ...],
+        caller: Any,
+        *,
+        encoded: str | None,
+        trace: tuple[Tracing, Any] | None,
+    ) -> None:
+        """Hand a checked event to its remote transports, then run its in-process handlers.
+        ``trace``: the tracer and the producer span the envelope's trace context comes from."""
         parent = current_dispatch()
         if remote:
             envelope = new_envelope(event_type, data, producer_of_frame(caller), parent, encoded)
+            if trace is not None:
+                envelope = with_trace_context(envelope, *trace)
             for transport, subs in remote:
                 transport.publish(envelope, subs)
                 observe_published(envelope, transport.name, len(subs))
@@ -141,12 +165,26 @@ class EventBus:
 
         ``remote`` hands it to every remote transport its type is routed to (raising
         ``TransportError`` like ``publish``); ``local`` then runs the in-process handlers
-        under the usual failure policy. Nothing is checked again.
+        under the usual failure policy. Nothing is checked again. ``remote=False`` means the
+        caller keeps the remote part (the outbox): observers hear ``outbox`` as its transport.
         """
+        tracing = HOOK.tracing
+        if tracing is None:
+            self._deliver_envelope(envelope, local, remote)
+            return
+        with tracing.publishing(envelope.type) as span:
+            self._deliver_envelope(with_trace_context(envelope, tracing, span), local, remote)
+
+    def _deliver_envelope(self, envelope: Envelope, local: bool, remote: bool) -> None:
         plan = self.registry.plan(envelope.type)
         if remote:
             for transport, subs in plan.remote:
                 transport.publish(envelope, subs)
+                observe_published(envelope, transport.name, len(subs))
+        elif plan.remote:
+            observe_published(envelope, "outbox", sum(len(subs) for _, subs in plan.remote))
+        if HOOK.notify is not None and (plan.local or not plan.remote):
+            observe_published(envelope, INPROCESS if plan.local else "none", len(plan.local))
         if local and plan.local:
             self.inprocess.run(dispatch_of(envelope), plan.local)
 
@@ -168,6 +206,9 @@ class EventBus:
             else:
                 for envelope, subs in items:
                     transport.publish(envelope, subs)
+            if HOOK.notify is not None:
+                for envelope, subs in items:
+                    observe_published(envelope, transport.name, len(subs))
 
     def validate_event(self, event_type: str, data: Any) -> None:
         """Make ``publish()``'s checks without publishing. Raises the same errors."""
@@ -319,7 +360,7 @@ class EventBus:
     # -- flags -----------------------------------------------------------------------------------
 
     def _refresh_flags(self) -> None:
-        observed = HOOK.notify is not None
+        observed = HOOK.notify is not None or HOOK.tracing is not None
         self._checked = self.validator.validate or self._debug or observed
 
     def _on_logging_configured(self, sender: Any, **extra: Any) -> None:

@@ -10,14 +10,15 @@ the tracer's consumer span, and reports ``handled`` or ``failed`` with the durat
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from typing import Any
 
 from .envelope import Envelope
-from .instrumentation import HOOK, Kind, Observation
+from .instrumentation import HOOK, Kind, Observation, Tracing
 
-__all__ = ["call_observed", "observe_outcome", "observe_published"]
+__all__ = ["call_observed", "observe_outcome", "observe_published", "with_trace_context"]
 
 
 def call_observed(
@@ -107,3 +108,13 @@ def observe_published(
                 handler_count=handler_count,
             )
         )
+
+
+def with_trace_context(envelope: Envelope, tracing: Tracing, span: Any) -> Envelope:
+    """``envelope`` stamped with the current span's W3C trace context (the producer span
+    ``span`` of its publish, which it also names), for the transports to carry."""
+    tracing.describe(span, envelope)
+    traceparent, tracestate = tracing.trace_context()
+    if traceparent is None:
+        return envelope
+    return dataclasses.replace(envelope, traceparent=traceparent, tracestate=tracestate)

@@ -143,3 +143,50 @@ def test_rq_worker(
     got = _timeline(recorded, "rq")
     first = _one_retry(got)[0][1]  # its retry is scheduled in a second: not in this burst
     assert sorted(got) == sorted(set(_one_retry(got)) - {("handled", first)}), got
+
+
+def _published(seen: list[Observation]) -> list[tuple[str, str]]:
+    return [(o.event_type, o.transport) for o in seen if o.kind is Kind.PUBLISHED]
+
+
+def test_in_process(
+    make_clinic: Callable[..., Flask],
+    recorded: list[Observation],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = make_clinic()
+    _fail_first_call(monkeypatch)  # the timeline's first call (the nested welcome) fails
+    assert app.test_client().post("/patients", json=PATIENT).status_code == 201
+    assert _published(recorded) == [
+        ("patient.created", "inprocess"),
+        ("notification.sent", "inprocess"),
+    ]
+    calls = [(o.kind.value, o.event_type, o.handler_id) for o in recorded if o.handler_id]
+    assert calls == [
+        ("failed", "notification.sent", TIMELINE),  # the welcome, nested in the first handler
+        ("handled", "patient.created", "notifications.on_patient_created"),
+        ("handled", "patient.created", TIMELINE),
+    ]
+    assert all(o.transport == "inprocess" for o in recorded)
+    failed = next(o for o in recorded if o.kind is Kind.FAILED)
+    assert failed.envelope is not None
+    assert isinstance(failed.error, RuntimeError)
+
+
+@pytest.mark.redis
+def test_outbox_relay(make_clinic: Callable[..., Flask], recorded: list[Observation]) -> None:
+    from app.core.outbox import EXTENSION
+
+    app = make_clinic(
+        EVENTBUS_ROUTES={"patient_timeline.*": "redis-streams"},
+        EVENTBUS_OUTBOX=True,
+        EVENTBUS_OUTBOX_RELAY="none",
+    )
+    assert app.test_client().post("/patients", json=PATIENT).status_code == 201
+    stored = _published(recorded)
+    assert ("patient.created", "outbox") in stored
+    assert ("patient.created", "redis-streams") not in stored
+    app.extensions[EXTENSION].drain()
+    sent = _published(recorded)[len(stored) :]
+    assert ("patient.created", "redis-streams") in sent
+    assert all(transport == "redis-streams" for _, transport in sent)
