@@ -29,9 +29,9 @@ import redis
 from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
 
-from app import create_app
 from tests.app.observability_support import observers_restored
 from tests.support.redis_server import RedisServer, delete_prefix, dies_with_parent, free_port
+from tests.support.schema import make_app
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -63,7 +63,7 @@ def clinic(real_redis: RedisServer, key_prefix: str, tmp_path: Path) -> Iterator
         "EVENTBUS_OUTBOX": False,
     }
     with observers_restored():
-        app = create_app({**config, "EVENTBUS_METRICS": True})
+        app = make_app({**config, "EVENTBUS_METRICS": True})
         client = redis.Redis.from_url(real_redis.url)
         try:
             yield {"app": app, "config": config, "redis": client, "log": tmp_path / "worker.log"}

@@ -26,10 +26,10 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from app import create_app
 from app.observability.tracing import install_tracing, uninstall_tracing
 from tests.app.observability_support import observers_restored
 from tests.support.redis_server import RedisServer, delete_prefix
+from tests.support.schema import make_app
 
 pytestmark = pytest.mark.redis
 
@@ -42,7 +42,7 @@ def traced(
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     with observers_restored():
-        app = create_app(
+        app = make_app(
             {
                 "DATABASE_URL": f"sqlite:///{tmp_path / 'clinic.db'}",
                 "EVENTBUS_TRANSPORT": "redis-streams",
