@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from app import create_app
 from app.core.events import event_bus
 from tests.support.browser import chromium, live_server
+from tests.support.schema import make_app
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def debug_app(tmp_path: Path) -> Iterator[Flask]:
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}", "DEBUG": True})
+    app = make_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}", "DEBUG": True})
     yield app
     event_bus.remove_owned("loader")
 
