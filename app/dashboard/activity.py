@@ -13,6 +13,7 @@ operations, so observing costs about a microsecond per event.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections import deque
@@ -23,10 +24,14 @@ from app.core.events.instrumentation import Kind, Observation
 
 __all__ = ["Activity", "MinuteCounts", "TailEntry"]
 
+_MERGE_WINDOW = 16
+"""How many recent entries a hand-over to another transport is matched against."""
+
 
 @dataclass(frozen=True)
 class TailEntry:
-    """One published event as the tail shows it."""
+    """One published event as the tail shows it; ``transport`` lists every transport that
+    took it (``"inprocess, redis-streams"``)."""
 
     at: float
     event_type: str
@@ -77,7 +82,7 @@ class Activity:
                 observation.transport,
             )
             with self._lock:
-                self._tail.append(entry)
+                self._append(entry)
             return
         if observation.kind not in (Kind.HANDLED, Kind.FAILED) or not observation.handler_id:
             return
@@ -89,6 +94,18 @@ class Activity:
             if len(per_minute) > self._minutes:
                 for old in [m for m in per_minute if m <= minute - self._minutes]:
                     del per_minute[old]
+
+    def _append(self, entry: TailEntry) -> None:
+        """Add ``entry``, or merge its transport into the same event's recent entry."""
+        recent = self._tail
+        for index in range(len(recent) - 1, max(len(recent) - _MERGE_WINDOW, 0) - 1, -1):
+            known = recent[index]
+            if known.event_id == entry.event_id:
+                if entry.transport not in known.transport.split(", "):
+                    merged = f"{known.transport}, {entry.transport}"
+                    recent[index] = dataclasses.replace(known, transport=merged)
+                return
+        recent.append(entry)
 
     def tail(self, limit: int = 50) -> list[TailEntry]:
         """The most recent published events, newest first."""

@@ -22,11 +22,12 @@ def _points(values: Sequence[int], top: int) -> str:
 
 def sparkline(handled: Sequence[int], failed: Sequence[int]) -> dict[str, object]:
     """Polyline points for handled and failed calls per minute, on one scale; the peak."""
-    top = max([*handled, *failed, 1])
+    peak = max([*handled, *failed, 0])
+    top = max(peak, 1)
     return {
         "width": WIDTH,
         "height": HEIGHT,
         "handled": _points(handled, top),
         "failed": _points(failed, top),
-        "peak": top,
+        "peak": peak,
     }

@@ -118,6 +118,11 @@ def test_map_replay_by_click_and_refusals(
         _shoot(driver, tmp_path, "dashboard-handlers")
 
         driver.get(f"{base}/eventbus/tail")
+        tail = [row.text for row in driver.find_elements(By.CSS_SELECTOR, "#tail tr.tail-entry")]
+        assert [line.split()[1] for line in tail] == ["notification.sent", "patient.created"]
+        assert "ada@example.org" not in driver.page_source  # no payload values
+        api.post("/patients", json={**patient, "full_name": "Grace", "email": "g@example.org"})
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#tail tr.tail-entry")) == 4)
         _shoot(driver, tmp_path, "dashboard-tail")
 
         driver.get(f"{base}/eventbus/dead-letters")
