@@ -1,38 +1,53 @@
-"""Redis Streams transport vs raw redis-py, in one run, with the same envelope.
+"""Redis Streams transport vs raw redis-py, in one run, interleaved, on a private Redis.
 
-1. publish: ``transport.publish(envelope, subs)`` vs raw ``client.xadd(stream, fields)`` of
-   the same envelope's fields (one command per event each). Bar: >= 0.9x.
-2. drain: one worker (burst, one no-op handler, batch 100) draining a pre-filled stream vs a
-   raw ``XREADGROUP COUNT 100`` loop with ``XACK`` pipelined into the next read. The worker is
-   measured as embedded (``bus.deliver`` only) and as ``flask events worker`` runs it (inside
-   the app through a ``WorkerScope``: an app context per batch, a fresh ``g`` and database
-   session per delivery). Bar: >= 0.4x.
-3. latency: publish -> handler start at a steady 1,000 events/s with a worker running in a
-   background thread (blocking reads); p50 and p99.
+Starts its own ``redis-server`` on a free loopback port in a temporary directory (never the
+shared one; stopped by its pid at the end) and prints the load average before and after.
+Every figure is a median over interleaved rounds (each round runs every variant once, in a
+rotated order) with a no-op handler, and is also given as a multiple of the redis-py floor
+of the same run:
 
-Rounds are interleaved and figures are medians. Keys live under a dedicated prefix that is
-deleted at the end. Run: ``python -m bench.streams [--url URL] [--rounds 5]``.
+1. publish, one round trip per event: ``bus.publish`` (validation on, the declared-payload
+   check, as the app configures it) and ``transport.publish`` vs raw ``client.xadd`` of the
+   same fields. Bar: >= 0.9x.
+2. publish, 100 per round trip: ``bus.send_remote_batch`` (the outbox relay's path: one
+   ``MULTI``) vs a raw redis-py ``MULTI`` pipeline of the same 100 ``XADD``. Bar: >= 0.9x.
+3. drain (:mod:`bench.streams_drain`): ``flask events worker --burst`` as users run it, and
+   the worker embedded, vs ``XREADGROUP COUNT 100`` + pipelined ``XACK`` + ``json.loads``.
+   Bar: >= 0.8x. FastStream's batch consumer is the peer row (:mod:`bench.streams_faststream`,
+   the ``bench`` extra; skipped with a line saying so when it is not installed).
+4. latency: publish -> handler start at a steady 1,000 events/s, worker in a thread.
+5. CPU per event without I/O (:mod:`bench.streams_probe`, a stub client): the worker's
+   per-event path and ``bus.publish``; with ``--before REF`` also in a worktree of ``REF``.
+
+Run: ``python -m bench.streams [--rounds 5] [--before REF]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import redis
-from flask import Flask
 
 from app.core.events import EventBus, EventType, Router
 from app.core.events.envelope import Envelope, new_event_id
-from app.db import db
+from app.core.events.payloads import check_declared_payload
 from app.log import configure_logging
-from app.worker_scope import WorkerScope
+from bench import streams_faststream
+from bench.streams_drain import cli_drain, drain_variants
+from bench.streams_probe import PAYLOAD
 from bench.timing import markdown_table
+from tests.support.redis_server import start_redis_server
 from transports.redis_streams import (
     RedisStreamsTransport,
     StreamKeys,
@@ -43,30 +58,38 @@ from transports.redis_streams import (
 
 TRANSPORT = "redis-streams"
 HANDLER = "bench.noop"
-PAYLOAD = {
-    "patient_id": "7278cd76-da89-40b5-be09-5be2e0806357",
-    "clinic_id": "db08f64c-e389-4f1a-9e94-0d12a5b868b2",
-}
+BATCH = 100
+PEER = "(peer)"
+ROOT = Path(__file__).resolve().parent.parent
+Variant = Callable[[], float | None]
+"""Runs once; returns its own elapsed seconds, or ``None`` to be timed from outside."""
 
 
 def make_bus(client: Any, settings: StreamsSettings, handler: Any) -> EventBus:
-    """A bus whose one handler is routed to a Redis Streams transport over ``client``."""
+    """A bus configured as the app does, its one handler routed to Redis Streams."""
     bus = EventBus()
     transport = RedisStreamsTransport(client, settings)
     bus.configure(
-        router=Router(TRANSPORT, {}, {"inprocess", TRANSPORT}), transports={TRANSPORT: transport}
+        router=Router(TRANSPORT, {}, {"inprocess", TRANSPORT}),
+        transports={TRANSPORT: transport},
+        validate=True,
+        schema_check=check_declared_payload,
     )
     bus.subscribe(EventType.PATIENT_CREATED, handler, handler_id=HANDLER)
     transport.prepare(bus.subscriptions())
     return bus
 
 
-def bench_publish(
-    client: Any, bus: EventBus, stream: str, count: int, rounds: int
-) -> dict[str, float]:
-    envelope = Envelope(
-        id=new_event_id(), type=EventType.PATIENT_CREATED, payload=PAYLOAD, correlation_id="c" * 32
+def _envelope() -> Envelope:
+    event_id = new_event_id()
+    return Envelope(
+        id=event_id, type=EventType.PATIENT_CREATED, payload=PAYLOAD, correlation_id=event_id
     )
+
+
+def publish_variants(client: Any, bus: EventBus, stream: str, count: int) -> dict[str, Variant]:
+    """One round trip per event: raw ``xadd``, ``transport.publish``, ``bus.publish``."""
+    envelope = _envelope()
     transport = bus.transports[TRANSPORT]
     subs = bus.subscriptions()
     fields = envelope.to_fields()
@@ -75,80 +98,60 @@ def bench_publish(
         for _ in range(count):
             client.xadd(stream, fields)
 
-    def ours() -> None:
+    def transport_publish() -> None:
         for _ in range(count):
             transport.publish(envelope, subs)
 
-    return _interleaved({"raw redis-py XADD": raw, "transport.publish": ours}, count, rounds)
+    def bus_publish() -> None:
+        for _ in range(count):
+            bus.publish(EventType.PATIENT_CREATED, PAYLOAD)
+
+    return {
+        "raw redis-py XADD": raw,
+        "transport.publish": transport_publish,
+        "bus.publish → Streams": bus_publish,
+    }
 
 
-def bench_drain(
-    client: Any, bus: EventBus, settings: StreamsSettings, stream: str, count: int, rounds: int
-) -> dict[str, float]:
-    envelope = Envelope(
-        id=new_event_id(), type=EventType.PATIENT_CREATED, payload=PAYLOAD, correlation_id="c" * 32
-    )
+def batch_variants(client: Any, bus: EventBus, stream: str, count: int) -> dict[str, Variant]:
+    """100 per round trip: a raw ``MULTI`` pipeline vs ``bus.send_remote_batch``."""
+    envelopes = [_envelope() for _ in range(BATCH)]
+    all_fields = [envelope.to_fields() for envelope in envelopes]
+
+    def raw() -> None:
+        for _ in range(count // BATCH):
+            pipe = client.pipeline(transaction=True)
+            for fields in all_fields:
+                pipe.xadd(stream, fields)
+            pipe.execute()
+
+    def ours() -> None:
+        for _ in range(count // BATCH):
+            bus.send_remote_batch(envelopes)
+
+    return {"raw redis-py MULTI pipeline": raw, "bus.send_remote_batch": ours}
+
+
+def fill(client: Any, stream: str, count: int) -> None:
+    """Put ``count`` entries of one envelope on ``stream``."""
     client.delete(stream)
-    fields = envelope.to_fields()
+    fields = _envelope().to_fields()
     for start in range(0, count, 1000):
         pipe = client.pipeline(transaction=False)
         for _ in range(min(1000, count - start)):
             pipe.xadd(stream, fields)
         pipe.execute()
-    flask_app = Flask("bench")
-    flask_app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite://"
-    db.init_app(flask_app)
-
-    def reset() -> None:
-        client.xgroup_destroy(stream, HANDLER)
-        client.xgroup_create(stream, HANDLER, id="0")
-
-    def raw() -> None:
-        reset()
-        acks: list[bytes] = []
-        while True:
-            pipe = client.pipeline(transaction=False)
-            if acks:
-                pipe.xack(stream, HANDLER, *acks)
-            pipe.xreadgroup(HANDLER, "raw", {stream: ">"}, count=100)
-            reply = pipe.execute()[-1]
-            if not reply:
-                return
-            acks = [entry_id for entry_id, _ in reply[0][1]]
-
-    scope = WorkerScope(flask_app)
-
-    def worker(in_app: bool) -> None:
-        reset()
-        subs = select_subscriptions(bus.subscriptions())
-        StreamsWorker(
-            bus,
-            settings,
-            subs,
-            consumer_name="bench",
-            client=client,
-            context=scope.batch if in_app else None,
-            after_delivery=scope.after_delivery if in_app else None,
-        ).run(burst=True)
-
-    return _interleaved(
-        {
-            "raw XREADGROUP+XACK": raw,
-            "worker, embedded": lambda: worker(False),
-            "worker, in the app (as the CLI runs it)": lambda: worker(True),
-        },
-        count,
-        rounds,
-    )
 
 
 def bench_latency(client: Any, settings: StreamsSettings, seconds: float, rate: int) -> list[float]:
+    """Microseconds from ``bus.publish`` to the handler's start, at ``rate`` events/s."""
     latencies: list[float] = []
     bus = make_bus(
         client,
         settings,
         lambda payload: latencies.append((time.perf_counter_ns() - payload["t"]) / 1000),
     )
+    bus.configure(validate=False)  # the payload carries its send time in "t"
     worker = StreamsWorker(
         bus, settings, select_subscriptions(bus.subscriptions()), consumer_name="latency",
         client=client,
@@ -169,56 +172,134 @@ def bench_latency(client: Any, settings: StreamsSettings, seconds: float, rate: 
     return sorted(latencies)
 
 
-def _interleaved(variants: dict[str, Any], count: int, rounds: int) -> dict[str, float]:
+def interleaved(variants: dict[str, Variant], count: int, rounds: int) -> dict[str, float]:
+    """Median events/s of each variant over ``rounds`` rotated rounds."""
     samples: dict[str, list[float]] = {name: [] for name in variants}
+    for variant in variants.values():
+        variant()  # warm-up: connections, caches, the page cache of the CLI's imports
     for round_number in range(rounds):
         names = list(variants)
         names = names[round_number % len(names) :] + names[: round_number % len(names)]
         for name in names:
             started = time.perf_counter()
-            variants[name]()
-            samples[name].append(count / (time.perf_counter() - started))
+            elapsed = variants[name]()
+            samples[name].append(count / (elapsed or time.perf_counter() - started))
     return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def cpu_per_event(tree: Path) -> dict[str, float]:
+    """ns per event of the probe's variants with ``app`` imported from ``tree``."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    script = ROOT / "bench" / "streams_probe.py"
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=tree, env=env, check=True, capture_output=True,
+        text=True,
+    )  # fmt: skip
+    figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def cpu_before(ref: str) -> dict[str, float]:
+    """The probe's figures in a temporary worktree of ``ref`` (removed afterwards)."""
+    with tempfile.TemporaryDirectory(prefix="bench-before-") as directory:
+        tree = Path(directory) / "tree"
+        git = ["git", "-C", str(ROOT)]
+        subprocess.run([*git, "worktree", "add", "--detach", "-q", str(tree), ref], check=True)
+        try:
+            (tree / "bench" / "streams_probe.py").write_text(
+                (ROOT / "bench" / "streams_probe.py").read_text()
+            )
+            return cpu_per_event(tree)
+        finally:
+            subprocess.run([*git, "worktree", "remove", "--force", str(tree)], check=True)
+
+
+def _rows(figures: dict[str, float], floor: str, bar: float | None) -> list[list[str]]:
+    rows = []
+    for name, rate in figures.items():
+        ratio = rate / figures[floor]
+        mark = ""
+        if bar is not None and name != floor and PEER not in name:  # the bar is ours alone
+            mark = " ✓" if ratio >= bar else " ✗"
+        rows.append([name, f"{rate:,.0f}", f"{ratio:.2f}{mark}"])
+    return rows
+
+
+def _load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--publish-count", type=int, default=5000)
-    parser.add_argument("--drain-count", type=int, default=50_000)
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--drain-count", type=int, default=20_000)
+    parser.add_argument("--before", default=None, help="git ref to measure CPU per event on")
     args = parser.parse_args(argv)
-    configure_logging("WARNING", "console")
+    configure_logging("ERROR", "console")  # not the private server's no-appendonly warning
+    print(f"load average at start (1, 5, 15 min): {_load()}")
+    server = start_redis_server()
     prefix = f"bench-eventbus-{uuid.uuid4().hex[:8]}"
-    client = redis.Redis.from_url(args.url)
-    settings = StreamsSettings(args.url, StreamKeys(prefix), batch_size=100, block_ms=1000)
+    client = redis.Redis.from_url(server.url)
+    settings = StreamsSettings(server.url, StreamKeys(prefix), batch_size=100, block_ms=1000)
     stream = settings.keys.stream(EventType.PATIENT_CREATED)
+    peer_stream = f"{prefix}:faststream"
     try:
         bus = make_bus(client, settings, lambda payload: None)
-        publish = bench_publish(client, bus, stream, args.publish_count, args.rounds)
-        drain = bench_drain(
-            client, bus, settings, stream, args.drain_count, max(3, args.rounds // 2)
+        publish = interleaved(
+            publish_variants(client, bus, stream, args.publish_count),
+            args.publish_count,
+            args.rounds,
         )
+        batch = interleaved(
+            batch_variants(client, bus, stream, args.publish_count * 4),
+            args.publish_count * 4,
+            args.rounds,
+        )
+        fill(client, stream, args.drain_count)
+        drains: dict[str, Variant] = dict(drain_variants(client, bus, settings, stream))
+        drains["flask events worker --burst"] = lambda: cli_drain(
+            client, server.url, prefix, stream
+        )
+        peer = streams_faststream.available()
+        if peer:
+            streams_faststream.fill(server.url, peer_stream, PAYLOAD, args.drain_count)
+            drains[f"FastStream batch consumer {PEER}"] = lambda: (
+                args.drain_count
+                / (streams_faststream.drain_rate(server.url, peer_stream, args.drain_count))
+            )
+        drain = interleaved(drains, args.drain_count, args.rounds)
         client.delete(stream)
         latencies = bench_latency(client, settings, seconds=5, rate=1000)
     finally:
-        for key in client.scan_iter(match=f"{prefix}:*"):
-            client.delete(key)
         client.close()
+        server.stop()
+    cpu = cpu_per_event(ROOT)
+    before = cpu_before(args.before) if args.before else None
     p50 = statistics.quantiles(latencies, n=100)[49]
     p99 = statistics.quantiles(latencies, n=100)[98]
-    if args.json:
-        print(
-            json.dumps({"publish": publish, "drain": drain, "latency_us": {"p50": p50, "p99": p99}})
-        )
-        return 0
-    raw_pub, raw_drain = publish["raw redis-py XADD"], drain["raw XREADGROUP+XACK"]
-    rows = [[name, f"{rate:,.0f}", f"{rate / raw_pub:.2f}"] for name, rate in publish.items()]
-    rows += [[name, f"{rate:,.0f}", f"{rate / raw_drain:.2f}"] for name, rate in drain.items()]
-    print(markdown_table(["variant (events/s, median)", "events/s", "x baseline"], rows))
+    header = ["variant", "events/s (median)", "x raw floor"]
+    print(markdown_table(header, _rows(publish, "raw redis-py XADD", 0.9)))
+    print()
+    print(markdown_table(header, _rows(batch, "raw redis-py MULTI pipeline", 0.9)))
+    print()
+    print(markdown_table(header, _rows(drain, "raw XREADGROUP+XACK+json.loads", 0.8)))
+    if not peer:
+        print("\nFastStream row skipped: FastStream is not installed (pip install -e '.[bench]').")
     print(f"\nlatency publish -> handler at 1,000 events/s ({len(latencies)} events): "
           f"p50 {p50:,.0f} µs, p99 {p99:,.0f} µs")  # fmt: skip
+    cpu_header = ["CPU per event, stub client (no I/O)", "now µs"]
+    if before:
+        cpu_header += [f"before ({args.before}) µs", "now / before"]
+    cpu_rows = []
+    for name, value in cpu.items():
+        row = [name, f"{value / 1000:.1f}"]
+        if before and name in before:
+            row += [f"{before[name] / 1000:.1f}", f"{value / before[name]:.2f}"]
+        cpu_rows.append(row)
+    print()
+    print(markdown_table(cpu_header, cpu_rows))
+    print(f"\nload average at end (1, 5, 15 min): {_load()}")
     return 0
 
 
