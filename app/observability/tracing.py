@@ -47,13 +47,11 @@ class BusTracing:
     """Starts the bus's spans on ``tracer_provider`` (default: the global one)."""
 
     def __init__(self, tracer_provider: trace.TracerProvider | None = None) -> None:
-        self._provider = tracer_provider
-
-    @property
-    def tracer(self) -> trace.Tracer:
-        """The bus's tracer, looked up at use (the application may configure the global
-        provider after the app was built)."""
-        return trace.get_tracer("flask-eventbus", tracer_provider=self._provider)
+        self.tracer: trace.Tracer = trace.get_tracer(
+            "flask-eventbus", tracer_provider=tracer_provider
+        )
+        """The bus's tracer. From the global provider it is OpenTelemetry's proxy, which
+        follows a provider the application sets later."""
 
     @contextmanager
     def publishing(self, event_type: str) -> Iterator[Any]:
