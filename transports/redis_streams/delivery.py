@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, NamedTuple
 
-from structlog.contextvars import bind_contextvars, unbind_contextvars
+from structlog.contextvars import bind_contextvars, reset_contextvars, unbind_contextvars
 
 from app.core.events.bus import EventBus
 from app.core.events.envelope import Envelope
@@ -48,6 +48,22 @@ from .settings import StreamsSettings
 __all__ = ["Entry", "EntryDelivery", "Outcome"]
 
 ContextFactory = Callable[[], AbstractContextManager[Any]]
+
+
+def _log_context_setters() -> tuple[Callable[[str], Any], Callable[[str], Any]]:
+    """The ``set`` of structlog's own context variables for ``correlation_id`` and
+    ``event_id`` (the ones ``bind_contextvars`` sets, found through the tokens it returns).
+
+    Setting them directly costs two ``ContextVar.set`` per entry instead of a
+    ``bind_contextvars`` call (its keyword dict, key building and look-ups): ~0.5 µs, not
+    ~1.7 µs. ``unbind_contextvars`` and ``merge_contextvars`` see the same variables.
+    """
+    tokens = bind_contextvars(correlation_id=None, event_id=None)
+    reset_contextvars(**tokens)
+    return tokens["correlation_id"].var.set, tokens["event_id"].var.set
+
+
+_set_log_correlation_id, _set_log_event_id = _log_context_setters()
 
 
 class Outcome(enum.Enum):
@@ -100,7 +116,8 @@ class EntryDelivery:
         if envelope is None:
             return Outcome.DEAD
         # Bound until the next entry overwrites them; the consumer unbinds them when idle.
-        bind_contextvars(correlation_id=envelope.correlation_id, event_id=envelope.id)
+        _set_log_correlation_id(envelope.correlation_id)
+        _set_log_event_id(envelope.id)
         try:
             if self._in_batch or self.context is None:
                 try:

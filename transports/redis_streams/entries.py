@@ -1,4 +1,5 @@
-"""Decoding a stream entry into an ``Envelope``: a fast path, with the core's rules as judge.
+"""Stream entries and envelopes: decoding an entry (a fast path, with the core's rules as
+judge), and the ``XADD`` command of an envelope.
 
 A worker decodes every entry it reads, so this is on the hot path. ``Envelope.from_fields``
 is the definition of a valid entry; :func:`decode_entry` takes a shortcut only for the
@@ -6,6 +7,10 @@ common shape (exactly the eight envelope fields, as ``bytes``) and hands everyth
 and anything the shortcut finds odd, to ``Envelope.from_fields``. So it accepts exactly what
 ``from_fields`` accepts, and a bad entry raises the same :class:`MalformedEnvelopeError`
 with the same message. Measured here: ~4 µs instead of ~12 µs per entry.
+
+:func:`xadd_command` writes ``Envelope.to_fields()`` (the definition of an entry's fields,
+in its order) straight into the command's arguments, without the dict in between; the tests
+compare the two for every kind of envelope.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any
 
 from app.core.events.envelope import ENVELOPE_FIELDS, Envelope
 
-__all__ = ["decode_entry"]
+__all__ = ["decode_entry", "xadd_command"]
 
 _FIELDS = frozenset(name.encode() for name in ENVELOPE_FIELDS)
 _MAX_ID_LENGTH = 128
@@ -60,3 +65,23 @@ def _fast(fields: Mapping[bytes, bytes]) -> Envelope | None:
         occurred_at,
         text,
     )
+
+
+def xadd_command(stream: str, envelope: Envelope) -> tuple[str, ...]:
+    """``XADD <stream> * <field> <value> ...`` with the fields of ``envelope.to_fields()``."""
+    command: tuple[str, ...] = (
+        "XADD", stream, "*",
+        "id", envelope.id,
+        "type", envelope.type,
+        "version", str(envelope.version),
+        "occurred_at", envelope.occurred_at,
+        "producer", envelope.producer,
+        "correlation_id", envelope.correlation_id,
+        "causation_id", envelope.causation_id or "",
+        "payload", envelope.payload_json(),
+    )  # fmt: skip
+    if envelope.traceparent:
+        command += ("traceparent", envelope.traceparent)
+        if envelope.tracestate:
+            command += ("tracestate", envelope.tracestate)
+    return command

@@ -25,7 +25,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
-from itertools import chain
 from typing import Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -50,6 +49,7 @@ from .dead_letters import (
     TRANSPORT_NAME,
     StreamsDeadLetterStore,
 )
+from .entries import xadd_command
 from .groups import ensure_group
 from .keys import event_types_for
 from .settings import StreamsSettings
@@ -69,6 +69,7 @@ class RedisStreamsTransport:
         self._keys = settings.keys
         self._streams: dict[str, str] = {}
         self._ready: dict[str, frozenset[str]] = {}
+        self._checked: dict[str, tuple[Sequence[Subscription], str]] = {}
         self._lock = threading.Lock()
         self._closed = False
 
@@ -102,9 +103,7 @@ class RedisStreamsTransport:
         """``XADD`` the envelope once; raise :class:`TransportError` if it was not written."""
         stream = self._ready_stream(envelope.type, subscriptions)
         try:
-            self.client.execute_command(  # type: ignore[no-untyped-call]
-                "XADD", stream, "*", *chain.from_iterable(envelope.to_fields().items())
-            )
+            self.client.execute_command(*xadd_command(stream, envelope))  # type: ignore[no-untyped-call]
         except REDIS_ERRORS as exc:
             raise TransportError(
                 f"could not publish {envelope.type} event {envelope.id} to Redis at "
@@ -124,9 +123,7 @@ class RedisStreamsTransport:
         streams = [self._ready_stream(envelope.type, subs) for envelope, subs in items]
         pipe = self.client.pipeline(transaction=not is_cluster(self.client))
         for stream, (envelope, _) in zip(streams, items, strict=True):
-            pipe.execute_command(
-                "XADD", stream, "*", *chain.from_iterable(envelope.to_fields().items())
-            )
+            pipe.execute_command(*xadd_command(stream, envelope))
         try:
             pipe.execute()
         except REDIS_ERRORS as exc:
@@ -140,17 +137,29 @@ class RedisStreamsTransport:
         if self._closed:
             return
         self._closed = True
+        self._checked = {}
         with suppress(RedisError):
             self.client.close()
 
     def _ready_stream(self, event_type: str, subscriptions: Sequence[Subscription]) -> str:
-        """The stream of ``event_type``, once every subscription's group exists on it."""
+        """The stream of ``event_type``, once every subscription's group exists on it.
+
+        Checked once per event type and subscriptions object: the bus hands each publish of
+        a type the same immutable tuple until its subscriptions change, so later publishes
+        find the pair in ``_checked`` (emptied by ``close``) and skip the group check.
+        """
+        checked = self._checked.get(event_type)
+        if checked is not None and checked[0] is subscriptions:
+            return checked[1]
         if self._closed:
             raise TransportError("the redis-streams transport is closed")
         ready = self._ready.get(event_type)
         if ready is None or any(sub.handler_id not in ready for sub in subscriptions):
             self._create_groups(event_type, {sub.handler_id for sub in subscriptions})
-        return self._streams.get(event_type) or self._stream(event_type)
+        stream = self._streams.get(event_type) or self._stream(event_type)
+        if isinstance(subscriptions, tuple):
+            self._checked[event_type] = (subscriptions, stream)
+        return stream
 
     def _stream(self, event_type: str) -> str:
         stream = self._keys.stream(event_type)

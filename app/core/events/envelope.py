@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .exceptions import MalformedEnvelopeError
@@ -39,9 +39,25 @@ def new_event_id() -> str:
     return os.urandom(16).hex()
 
 
+_second: tuple[int, str] = (-1, "")
+"""The last whole second :func:`utc_timestamp` formatted, and its text (replaced whole)."""
+
+
 def utc_timestamp() -> str:
-    """The current time as an RFC 3339 UTC timestamp with microseconds."""
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    """The current time as an RFC 3339 UTC timestamp with microseconds
+    (``2026-12-01T09:00:00.123456Z``).
+
+    The date and seconds are formatted once per second and kept, so most calls only format
+    the microseconds (~4x cheaper than ``datetime.isoformat``). Thread-safe: the kept pair
+    is replaced whole.
+    """
+    global _second  # noqa: PLW0603  (a one-entry cache of this function's)
+    seconds, micros = divmod(time.time_ns() // 1000, 1_000_000)
+    kept = _second
+    if kept[0] != seconds:
+        kept = (seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)))
+        _second = kept
+    return f"{kept[1]}.{micros:06d}Z"
 
 
 @dataclass(frozen=True, slots=True)

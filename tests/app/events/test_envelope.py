@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from app.core.events import MalformedEnvelopeError
-from app.core.events.envelope import Envelope
+from app.core.events.envelope import Envelope, utc_timestamp
 
 ENVELOPE = Envelope(
     id="a" * 32,
@@ -119,3 +120,14 @@ def test_a_stored_payload_that_is_not_an_object_fails_when_asked_for() -> None:
         envelope.payload  # noqa: B018
     with pytest.raises(AttributeError):
         envelope.no_such_field  # type: ignore[attr-defined]  # noqa: B018
+
+
+def test_timestamps_are_rfc3339_utc_with_microseconds_and_follow_the_clock() -> None:
+    before = datetime.now(UTC)
+    stamps = [utc_timestamp() for _ in range(3)]
+    after = datetime.now(UTC)
+    for stamp in stamps:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", stamp)
+        parsed = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        assert before - timedelta(milliseconds=1) <= parsed <= after + timedelta(milliseconds=1)
+    assert stamps == sorted(stamps)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -10,6 +11,9 @@ from app.core.events.envelope import Envelope
 from app.core.events.exceptions import MalformedEnvelopeError
 from tests.transports.redis_streams.harness import envelope
 from transports.redis_streams import decode_entry
+from transports.redis_streams.entries import xadd_command
+
+TRACEPARENT = "00-" + "a" * 32 + "-" + "b" * 16 + "-01"
 
 
 def _bytes(fields: dict[str, Any]) -> dict[bytes, bytes]:
@@ -57,3 +61,20 @@ def test_invalid_entries_fail_like_from_fields(fields: dict[str, Any]) -> None:
     with pytest.raises(MalformedEnvelopeError) as got:
         decode_entry(raw)
     assert str(got.value) == str(expected.value)
+
+
+@pytest.mark.parametrize(
+    "made",
+    [
+        envelope(n=1, name="Zoë 😀"),
+        dataclasses.replace(envelope(), causation_id="c" * 32, producer="patients", version=3),
+        dataclasses.replace(envelope(), traceparent=TRACEPARENT),
+        dataclasses.replace(envelope(), traceparent=TRACEPARENT, tracestate="k=v"),
+        dataclasses.replace(envelope(), tracestate="k=v"),  # no traceparent: not written
+    ],
+)
+def test_the_xadd_command_carries_exactly_to_fields_in_order(made: Envelope) -> None:
+    command = xadd_command("s", made)
+    assert command[:3] == ("XADD", "s", "*")
+    pairs = list(zip(command[3::2], command[4::2], strict=True))
+    assert pairs == list(made.to_fields().items())

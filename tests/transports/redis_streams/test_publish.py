@@ -155,3 +155,18 @@ def test_prepare_tolerates_an_unreachable_redis_and_publish_then_fails_clearly(
     with pytest.raises(TransportError, match="could not create consumer groups"):
         transport.publish(envelope(), [subscription("t.h")])
     transport.close()
+
+
+def test_a_handler_subscribed_later_to_a_published_type_gets_its_group_first(
+    rig: StreamsRig,
+) -> None:
+    """The group check is skipped only while the type's subscriptions stay the same."""
+    stream = rig.settings.keys.stream(EventType.INVOICE_PAID)
+    rig.bus.subscribe(EventType.INVOICE_PAID, lambda payload: None, handler_id="t.first")
+    rig.bus.publish(EventType.INVOICE_PAID, {"k": 1})
+    rig.bus.subscribe(EventType.INVOICE_PAID, lambda payload: None, handler_id="t.later")
+    rig.bus.publish(EventType.INVOICE_PAID, {"k": 2})  # no prepare(): publish makes the group
+    groups = {group["name"].decode(): group for group in rig.client.xinfo_groups(stream)}
+    assert set(groups) == {"t.first", "t.later"}
+    assert groups["t.later"]["lag"] == 2  # made at 0 before the second XADD: sees both
+    rig.bus.clear()
