@@ -36,5 +36,6 @@ class WorkerScope:
         context = _cv_app.get(None)
         if context is not None:
             context.g = self.app.app_ctx_globals_class()
-        if db.session.registry.has():
+        sessions = db.session.registry
+        if sessions.registry and sessions.has():  # any session at all, then this context's
             db.session.remove()

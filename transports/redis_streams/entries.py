@@ -23,17 +23,17 @@ from app.core.events.envelope import ENVELOPE_FIELDS, Envelope
 
 __all__ = ["decode_entry", "xadd_command"]
 
-_FIELDS = frozenset(name.encode() for name in ENVELOPE_FIELDS)
+_FIELD_COUNT = len(ENVELOPE_FIELDS)
 _MAX_ID_LENGTH = 128
 _raw_decode = json.JSONDecoder().raw_decode
 
 
 def decode_entry(fields: Mapping[Any, Any]) -> Envelope:
     """The envelope of a stream entry; ``MalformedEnvelopeError`` if it is not valid."""
-    if fields.keys() == _FIELDS:
+    if len(fields) == _FIELD_COUNT:  # and _fast finds each of them: exactly these fields
         try:
             envelope = _fast(fields)
-        except (UnicodeDecodeError, ValueError, AttributeError):
+        except (KeyError, UnicodeDecodeError, ValueError, AttributeError):
             envelope = None
         if envelope is not None:
             return envelope
