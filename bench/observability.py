@@ -10,7 +10,7 @@ publish of:
 - ``tracing on (no-op)`` — the tracer installed with OpenTelemetry's default (no-op) provider;
 - ``tracing on (SDK)`` — an SDK provider with a processor that drops every span.
 
-The bar (issue 15): ``off`` within noise of the bus as it was; in one run the ``off`` row is
+The bar: ``off`` within noise of the bus as it was; in one run the ``off`` row is
 compared with the same bus measured before anything was imported (``baseline``, the first
 variant) — the two are the same code path, so their ratio shows the noise.
 Run: ``python -m bench.observability [--rounds 21] [--sample-ms 30]``.

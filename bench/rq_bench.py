@@ -13,7 +13,7 @@ Process (jobs/s, ``SimpleWorker`` in burst mode, no scheduler): the bus's
 ``BusSimpleWorker`` running bus jobs (dispatcher → registry → no-op handler) vs RQ's
 ``SimpleWorker`` running an equivalent no-op function taking the same JSON arguments.
 
-Bars (issue 5): bus ≤ 1.2× raw ``enqueue_many`` per job; bus processing ≥ 0.9× raw.
+Bars: bus ≤ 1.2× raw ``enqueue_many`` per job; bus processing ≥ 0.9× raw.
 Rounds are interleaved (shuffled each round), figures are medians. Uses Redis at ``--url``
 (default the machine's), keys under a private prefix only, deleted at the end.
 The bars are checked on the median of the per-round ratios (bus and raw run back to back in

@@ -1,4 +1,4 @@
-"""The event envelope (DESIGN §3), one shape for every transport.
+"""The event envelope: one shape, JSON, for every transport.
 
 An ``Envelope`` is built only when something needs it: a remote transport, a handler that asks
 through :func:`~app.core.events.current_event`, a nested publish that needs its causation id,

@@ -11,8 +11,7 @@ has loaded it:
 - Handler errors are raised: ``FLASK_EVENTBUS_RAISE_HANDLER_ERRORS`` defaults to true for
   apps built during the run (set in ``pytest_configure``, put back in ``pytest_unconfigure``),
   and the singleton raises them from the start.
-- ``eventbus``: the singleton, cleared for the test and restored afterwards (the seed's
-  "call ``clear()`` in fixtures").
+- ``eventbus``: the singleton, cleared for the test and restored afterwards.
 - ``published_events``: an :class:`EventRecorder` of everything published during the test.
 - Every test fails if it leaves a subscription behind (other than the module loader's);
   mark a test ``eventbus_leaves_subscriptions`` to allow it.

@@ -1,4 +1,4 @@
-"""The module loader: discover, validate, order, mount (``_mount_modules`` in the seed).
+"""The module loader: discover, validate, order, mount (``_mount_modules``).
 
 Every problem is collected and reported at once, at start-up, as a :class:`ModuleLoadError`:
 an unknown name in ``ENABLED_MODULES``, a duplicate module name, a missing dependency (naming

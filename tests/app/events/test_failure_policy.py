@@ -1,4 +1,4 @@
-"""DESIGN §4 for in-process handlers: log and go on; or raise all errors together."""
+"""The failure policy of in-process handlers: log and go on; or raise all errors together."""
 
 from __future__ import annotations
 

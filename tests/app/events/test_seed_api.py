@@ -1,4 +1,4 @@
-"""The seed's API and its two code examples, as written."""
+"""The original API (subscribe, unsubscribe, publish, clear) and its two examples, as written."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def test_seed_publish_example_reaches_the_seed_module_handler(seed_app: Flask) -
 
     RECEIVED.clear()
     patient = SimpleNamespace(id=42, clinic_id=7)
-    # The seed's publishing example, verbatim:
+    # The original publishing example, verbatim:
     from app.core.events import event_bus
 
     # In service layer

@@ -1,4 +1,4 @@
-"""The instrumentation hook hears the same things on every path (issue 15, item 1).
+"""The instrumentation hook hears the same things on every path.
 
 A recorder observes the hook while the clinic runs with its timeline handler on each path:
 in-process, a Redis Streams worker, an RQ worker, and the outbox relay. Each observation

@@ -1,4 +1,4 @@
-"""The seed's subscribing example, as written in the design page."""
+"""The original subscribing example (a module with ``get_event_handlers``), as first written."""
 
 from typing import Any
 
