@@ -9,6 +9,7 @@ in gunicorn's multiprocess mode whichever process answers the scrape reports the
 ``eventbus_handler_pending``                       handler_id, transport
 ``eventbus_handler_lag``                           handler_id, transport (when known)
 ``eventbus_handler_oldest_pending_age_seconds``    handler_id, transport (when any)
+``eventbus_handler_dead_letters``                 handler_id, transport
 ``eventbus_dead_letters``                          transport
 ``eventbus_outbox_backlog``                        (none)
 ``eventbus_outbox_oldest_pending_age_seconds``     (none)
@@ -56,9 +57,15 @@ class FiguresCollector(Collector):
             "Age of the oldest delivery a handler has not finished.",
             labels=_HANDLER,
         )
+        handler_dead = GaugeMetricFamily(
+            "eventbus_handler_dead_letters",
+            "Dead letters kept for a handler.",
+            labels=_HANDLER,
+        )
         for row in figures.handlers:
             labels = [row.handler_id, row.transport]
             pending.add_metric(labels, row.pending)
+            handler_dead.add_metric(labels, row.dead_letters)
             if row.lag is not None:
                 lag.add_metric(labels, row.lag)
             if row.oldest_pending_age_s is not None:
@@ -68,7 +75,7 @@ class FiguresCollector(Collector):
         )
         for transport, count in sorted(figures.dead_letters.items()):
             dead.add_metric([transport], count)
-        yield from (pending, lag, oldest, dead)
+        yield from (pending, lag, oldest, handler_dead, dead)
         if figures.outbox is not None:
             yield GaugeMetricFamily(
                 "eventbus_outbox_backlog",

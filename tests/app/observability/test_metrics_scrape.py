@@ -160,6 +160,10 @@ def test_exact_counts_on_both_scrapes(clinic: dict[str, Any]) -> None:
                  transport="inprocess") == 2  # fmt: skip
     assert value(web, "eventbus_dead_letters", transport="redis-streams") == 1
     assert (
+        value(web, "eventbus_handler_dead_letters", handler_id=TIMELINE, transport="redis-streams")
+        == 1
+    )
+    assert (
         value(web, "eventbus_handler_pending", handler_id=TIMELINE, transport="redis-streams") == 0
     )
     assert value(web, "eventbus_stats_up", source="redis-streams") == 1
