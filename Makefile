@@ -51,10 +51,11 @@ architecture: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest -q
 
-# The quick loop while working: every test not marked `slow` (no process-killing fault tests,
-# no RQ worker subprocesses), still against the real Redis and PostgreSQL. `make test` runs all.
+# The quick loop while working: the unit tests (in-process bus, SQLite, fakeredis): nothing
+# marked `slow` (fault, load and worker-subprocess tests), `redis` or `postgres`. For the
+# integration tests too, minus the slow ones: `pytest -m "not slow"`. `make test` runs all.
 test-fast: $(STAMP)
-	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q -m "not slow and not redis and not postgres"
 
 # docs/clinic.md's session, from a real run of the README's walk-through (tests/test_readme.py
 # fails when it is stale).
