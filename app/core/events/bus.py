@@ -27,9 +27,9 @@ from app.log import get_logger, logging_configured
 from .context import (
     current_dispatch,
     dispatch_of,
-    enter_dispatch,
+    enter_delivery,
     envelope_of,
-    exit_dispatch,
+    exit_delivery,
     new_envelope,
     producer_of_frame,
     publisher_frame,
@@ -235,11 +235,11 @@ class EventBus:
         call = self.registry.call(handler_id)
         if self.registry.strict and envelope.type not in self.registry.known:
             raise UnknownEventError(f"{envelope.type!r} is not a member of EventType")
-        token = enter_dispatch(dispatch_of(envelope))
+        tokens = enter_delivery(envelope)
         try:
             call(envelope.payload)
         finally:
-            exit_dispatch(token)
+            exit_delivery(tokens)
 
     # -- subscriptions and settings (the registry's, see there) ------------------------------------
 

@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from app.core.events import Envelope, EventBus, EventType, current_event
+from app.core.events import Envelope, EventBus, EventType, correlation_id, current_event
 from app.core.events.subscriptions import takes_envelope
 
 PAYLOAD = {"patient_id": "p1", "clinic_id": "c1"}
@@ -123,3 +123,13 @@ def test_nothing_in_app_reads_frames() -> None:
         ("app/core/events/context.py", "_getframe"),
         ("app/core/events/context.py", "f_globals"),
     ]
+
+
+def test_a_delivered_event_sets_the_correlation_id_for_its_handler(bus: EventBus) -> None:
+    seen: list[str | None] = []
+    bus.subscribe(
+        EventType.PATIENT_CREATED, lambda p: seen.append(correlation_id()), handler_id="t.c"
+    )
+    delivered = Envelope(id="e1", type="patient.created", payload=PAYLOAD, correlation_id="req-7")
+    bus.deliver("t.c", delivered)
+    assert seen == ["req-7"] and correlation_id() is None
