@@ -25,12 +25,9 @@ Run: ``python -m bench.streams [--rounds 5] [--before REF]``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -44,6 +41,7 @@ from app.core.events.envelope import Envelope, new_event_id
 from app.core.events.payloads import check_declared_payload
 from app.log import configure_logging
 from bench import streams_faststream
+from bench.streams_cpu import cpu_now_and_before
 from bench.streams_drain import cli_drain, drain_variants
 from bench.streams_probe import PAYLOAD
 from bench.timing import markdown_table
@@ -187,33 +185,6 @@ def interleaved(variants: dict[str, Variant], count: int, rounds: int) -> dict[s
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def cpu_per_event(tree: Path) -> dict[str, float]:
-    """ns per event of the probe's variants with ``app`` imported from ``tree``."""
-    env = {**os.environ, "PYTHONPATH": str(tree)}
-    script = ROOT / "bench" / "streams_probe.py"
-    done = subprocess.run(
-        [sys.executable, str(script)], cwd=tree, env=env, check=True, capture_output=True,
-        text=True,
-    )  # fmt: skip
-    figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
-    return figures
-
-
-def cpu_before(ref: str) -> dict[str, float]:
-    """The probe's figures in a temporary worktree of ``ref`` (removed afterwards)."""
-    with tempfile.TemporaryDirectory(prefix="bench-before-") as directory:
-        tree = Path(directory) / "tree"
-        git = ["git", "-C", str(ROOT)]
-        subprocess.run([*git, "worktree", "add", "--detach", "-q", str(tree), ref], check=True)
-        try:
-            (tree / "bench" / "streams_probe.py").write_text(
-                (ROOT / "bench" / "streams_probe.py").read_text()
-            )
-            return cpu_per_event(tree)
-        finally:
-            subprocess.run([*git, "worktree", "remove", "--force", str(tree)], check=True)
-
-
 def _rows(figures: dict[str, float], floor: str, bar: float | None) -> list[list[str]]:
     rows = []
     for name, rate in figures.items():
@@ -274,8 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         client.close()
         server.stop()
-    cpu = cpu_per_event(ROOT)
-    before = cpu_before(args.before) if args.before else None
+    cpu, before = cpu_now_and_before(args.before)
     p50 = statistics.quantiles(latencies, n=100)[49]
     p99 = statistics.quantiles(latencies, n=100)[98]
     header = ["variant", "events/s (median)", "x raw floor"]
@@ -288,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\nFastStream row skipped: FastStream is not installed (pip install -e '.[bench]').")
     print(f"\nlatency publish -> handler at 1,000 events/s ({len(latencies)} events): "
           f"p50 {p50:,.0f} µs, p99 {p99:,.0f} µs")  # fmt: skip
-    cpu_header = ["CPU per event, stub client (no I/O)", "now µs"]
+    cpu_header = ["CPU per event, stub client (no I/O), lowest of 3 runs", "now µs"]
     if before:
         cpu_header += [f"before ({args.before}) µs", "now / before"]
     cpu_rows = []

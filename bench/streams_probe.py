@@ -120,7 +120,7 @@ def main(argv: list[str]) -> int:
         profiler.runcall(variants[argv[1]], 200_000)
         pstats.Stats(profiler).sort_stats("tottime").print_stats(14)
         return 0
-    rounds, sample_ms = (int(argv[0]), float(argv[1])) if argv else (11, 30.0)
+    rounds, sample_ms = (int(argv[0]), float(argv[1])) if argv else (15, 30.0)
     print(json.dumps(interleaved_medians(variants, rounds=rounds, sample_ms=sample_ms)))
     return 0
 
