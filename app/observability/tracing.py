@@ -20,14 +20,15 @@ correlation id) and ``messaging.consumer.group.name`` (the handler id), plus
 recorded (class and message; never the payload).
 
 Spans go to the tracer provider the application configured (``opentelemetry.trace``'s
-global one unless one is given); with none configured, OpenTelemetry's API hands out no-op
-spans. With the setting off nothing here is imported and the bus does one ``None`` check.
+global one unless one is given); while none is configured, no span is started at all (one
+check per publish and per handler call). With the setting off nothing here is imported and
+the bus does one ``None`` check.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from opentelemetry import trace
@@ -41,21 +42,36 @@ __all__ = ["SYSTEM", "BusTracing", "install_tracing", "uninstall_tracing"]
 
 SYSTEM = "flask-eventbus"
 _PROPAGATOR = TraceContextTextMapPropagator()
+_NO_SPAN: AbstractContextManager[Any] = nullcontext()
+"""Reentrant, so one instance serves every skipped span."""
 
 
 class BusTracing:
     """Starts the bus's spans on ``tracer_provider`` (default: the global one)."""
 
     def __init__(self, tracer_provider: trace.TracerProvider | None = None) -> None:
+        self._own_provider = tracer_provider is not None
         self.tracer: trace.Tracer = trace.get_tracer(
             "flask-eventbus", tracer_provider=tracer_provider
         )
         """The bus's tracer. From the global provider it is OpenTelemetry's proxy, which
         follows a provider the application sets later."""
 
-    @contextmanager
-    def publishing(self, event_type: str) -> Iterator[Any]:
+    def active(self) -> bool:
+        """Whether spans go anywhere: a provider was given, or the application has set the
+        global one (until then OpenTelemetry's API would hand out no-op spans: skipped)."""
+        return self._own_provider or not isinstance(
+            trace.get_tracer_provider(), trace.ProxyTracerProvider
+        )
+
+    def publishing(self, event_type: str) -> AbstractContextManager[Any]:
         """The producer span of one ``publish()``, current while the block runs."""
+        if not self.active():
+            return _NO_SPAN
+        return self._publishing(event_type)
+
+    @contextmanager
+    def _publishing(self, event_type: str) -> Iterator[Any]:
         with self.tracer.start_as_current_span(
             f"send {event_type}",
             kind=SpanKind.PRODUCER,
@@ -78,20 +94,27 @@ class BusTracing:
     @staticmethod
     def describe(span: Any, envelope: Envelope) -> None:
         """Add the envelope's id and correlation id to the producer span."""
-        if span.is_recording():
+        if span is not None and span.is_recording():
             span.set_attribute("messaging.message.id", envelope.id)
             span.set_attribute("messaging.message.conversation_id", envelope.correlation_id)
 
-    @contextmanager
     def handling(
         self, envelope: Envelope | None, event_type: str, handler_id: str, transport: str
-    ) -> Iterator[Any]:
+    ) -> AbstractContextManager[Any]:
         """The consumer span of one handler call, current while the block runs.
 
         A remote delivery's parent is the producer span named by the envelope's
         ``traceparent`` (linked too); an in-process call's is the current span. The block's
         exception is recorded on the span and re-raised.
         """
+        if not self.active():
+            return _NO_SPAN
+        return self._handling(envelope, event_type, handler_id, transport)
+
+    @contextmanager
+    def _handling(
+        self, envelope: Envelope | None, event_type: str, handler_id: str, transport: str
+    ) -> Iterator[Any]:
         parent = None
         links: list[Link] = []
         if envelope is not None and envelope.traceparent:
