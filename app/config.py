@@ -50,6 +50,12 @@ SETTINGS: dict[str, Setting] = {
         True, "check encodability, size and declared shape in `publish()`"
     ),
     "EVENTBUS_MAX_PAYLOAD_BYTES": Setting(65536, "encoded payload size limit"),
+    "EVENTBUS_MAX_JSON_DEPTH": Setting(
+        32, "deepest nesting of lists and objects in a payload, checked in `publish()` and workers"
+    ),
+    "EVENTBUS_LOG_FULL_ERRORS": Setting(
+        False, "record handler errors unredacted (payload values, SQL details): debugging only"
+    ),
     "EVENTBUS_MAX_DELIVERIES": Setting(
         5, "deliveries of one event to one handler before dead-lettering"
     ),
@@ -153,6 +159,10 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if "SQLALCHEMY_DATABASE_URI" not in (overrides or {}):
         app.config["SQLALCHEMY_DATABASE_URI"] = url
+    # SQL parameters (patients' names, emails) stay out of error messages unless asked for.
+    engine_options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    engine_options.setdefault("hide_parameters", not app.config["EVENTBUS_LOG_FULL_ERRORS"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
     if url.startswith("sqlite:///") and ":memory:" not in url:
         os.makedirs(app.instance_path, exist_ok=True)
 

@@ -67,6 +67,8 @@ CHECKS: dict[str, Check] = {
     "EVENTBUS_RAISE_HANDLER_ERRORS": boolean,
     "EVENTBUS_VALIDATE_PAYLOADS": boolean,
     "EVENTBUS_MAX_PAYLOAD_BYTES": integer(1, 512 * 1024 * 1024),
+    "EVENTBUS_MAX_JSON_DEPTH": integer(1, 64),
+    "EVENTBUS_LOG_FULL_ERRORS": boolean,
     "EVENTBUS_MAX_DELIVERIES": integer(1, 1_000),
     "EVENTBUS_STREAM_MAXLEN": integer(0, 10**12, optional=True),
     "EVENTBUS_CLAIM_IDLE_MS": integer(1, 7 * DAY_MS),

@@ -19,6 +19,7 @@ from app.core.events.dead_letters import DeadLetter, DeadLetterStore
 from app.core.events.exceptions import EventBusError
 
 from .group import events_cli
+from .printable import printable
 from .progress import counting
 
 REPLAY_LINES = 20
@@ -65,18 +66,23 @@ def list_dead_letters(transport: str | None, limit: int, as_json: bool) -> None:
         raise click.ClickException(str(exc)) from exc
     if as_json:
         for letter in letters:
-            click.echo(json.dumps(_summary(letter)))
+            click.echo(json.dumps(_summary(letter)))  # ASCII: every character escaped
         return
-    rows = [("ID", "TRANSPORT", "HANDLER", "DELIVERIES", "ERROR", "EVENT", "DEAD AT")]
+    rows: list[tuple[str, ...]] = [
+        ("ID", "TRANSPORT", "HANDLER", "DELIVERIES", "ERROR", "EVENT", "DEAD AT")
+    ]
     rows += [
-        (
-            letter.id,
-            letter.transport,
-            letter.handler_id,
-            str(letter.deliveries),
-            letter.error_class,
-            f"{letter.envelope.type} {letter.envelope.id}" if letter.envelope else "(malformed)",
-            letter.dead_at,
+        tuple(
+            printable(cell)
+            for cell in (
+                letter.id,
+                letter.transport,
+                letter.handler_id,
+                str(letter.deliveries),
+                letter.error_class,
+                _event(letter),
+                letter.dead_at,
+            )
         )
         for letter in letters
     ]
@@ -95,7 +101,7 @@ def show(dead_letter_id: str, transport: str | None) -> None:
     detail["reason"] = letter.reason
     detail["envelope"] = letter.envelope.to_dict() if letter.envelope else None
     detail["raw"] = letter.raw
-    click.echo(json.dumps(detail, indent=2, ensure_ascii=False))
+    click.echo(printable(json.dumps(detail, indent=2, ensure_ascii=False), keep_newlines=True))
 
 
 @dlq.command("replay")
@@ -129,9 +135,9 @@ def replay(
                 store.replay(dead_letter_id)
                 if each:
                     click.echo(f"replayed {dead_letter_id} ({store.transport})")
-            except (KeyError, ValueError) as exc:
+            except (KeyError, ValueError, EventBusError) as exc:
                 failed += 1
-                click.echo(f"not replayed {dead_letter_id}: {exc}", err=True)
+                click.echo(printable(f"not replayed {dead_letter_id}: {exc}"), err=True)
             done[0] += 1
     click.echo(f"replayed {len(targets) - failed} of {len(targets)} dead letter(s)")
     if failed:
@@ -155,6 +161,10 @@ def purge(ids: tuple[str, ...], transport: str | None, purge_all: bool, yes: boo
     else:
         deleted = sum(_find(stores, i)[0].purge(i) for i in ids)
     click.echo(f"deleted {deleted} dead letter(s)")
+
+
+def _event(letter: DeadLetter) -> str:
+    return f"{letter.envelope.type} {letter.envelope.id}" if letter.envelope else "(malformed)"
 
 
 def _summary(letter: DeadLetter) -> dict[str, Any]:

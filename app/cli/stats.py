@@ -13,6 +13,7 @@ from app.core.outbox import EXTENSION as OUTBOX
 from app.core.outbox import OutboxRelay
 
 from .group import events_cli
+from .printable import printable
 
 
 @events_cli.command("stats")
@@ -53,7 +54,7 @@ def stats(as_json: bool) -> None:
                 str(row.pending),
                 "?" if row.lag is None else str(row.lag),
                 "-" if row.oldest_pending_age_s is None else f"{row.oldest_pending_age_s:.1f}s",
-                ",".join(row.consumers) or "-",
+                printable(",".join(row.consumers) or "-"),
                 str(row.dead_letters),
             )
             for row in report.handlers
@@ -64,4 +65,4 @@ def stats(as_json: bool) -> None:
                 "  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
             )
         for note in report.notes:
-            click.echo(f"  note: {note}")
+            click.echo(f"  note: {printable(note)}")

@@ -23,7 +23,6 @@ from typing import Any, cast
 
 from app.core.events.dead_letters import DeadLetter
 from app.core.events.envelope import Envelope, utc_timestamp
-from app.core.events.exceptions import MalformedEnvelopeError
 
 from ..redis_common import (
     RedisClient,
@@ -198,11 +197,13 @@ class StreamsDeadLetterStore:
 
 
 def _dead_letter(letter_id: str, fields: Mapping[bytes, bytes]) -> DeadLetter:
+    """Any stored entry as a dead letter, forged or not: an unreadable event gives no
+    envelope (its raw fields stay), an unreadable delivery count gives 0."""
     meta = {text(k): text(v) for k, v in fields.items() if not k.startswith(b"event.")}
     original = {k[len(_EVENT) :]: v for k, v in fields.items() if k.startswith(b"event.")}
     try:
         envelope: Envelope | None = Envelope.from_fields(original)
-    except MalformedEnvelopeError:
+    except Exception:  # MalformedEnvelopeError, or anything a forged entry provokes
         envelope = None
     return DeadLetter(
         id=letter_id,
@@ -210,8 +211,15 @@ def _dead_letter(letter_id: str, fields: Mapping[bytes, bytes]) -> DeadLetter:
         handler_id=meta.get("handler", "?"),
         reason=meta.get("reason", ""),
         error_class=meta.get("error_class", ""),
-        deliveries=int(meta.get("deliveries") or 0),
+        deliveries=_count(meta.get("deliveries")),
         dead_at=meta.get("dead_at", ""),
         envelope=envelope,
         raw={text(k): text(v) for k, v in original.items()},
     )
+
+
+def _count(value: str | None) -> int:
+    try:
+        return max(0, int(value or 0))
+    except ValueError:
+        return 0

@@ -4,9 +4,10 @@
 ``RETRY`` (it raised and has deliveries left: leave it pending, retry after a backoff) or
 ``DEAD`` (already written to the dead-letter stream and acknowledged, atomically). In order:
 
-1. A deleted body (trimmed, XDEL'd) or a malformed entry (missing fields, bad JSON, not
-   UTF-8) is dead-lettered at once with the reason; so is an entry whose ``type`` is not
-   the event type of the stream it was found on.
+1. A deleted body (trimmed, XDEL'd) or an entry that cannot be decoded (missing fields, bad
+   JSON, nested too deep, not UTF-8: ANY exception while decoding) is dead-lettered at once
+   with the reason; so is an entry whose ``type`` is not the event type of the stream it
+   was found on. Nothing read is trusted: no exception of decoding reaches the consumer.
 2. The delivery count is checked BEFORE the handler runs: past ``EVENTBUS_MAX_DELIVERIES``
    the entry is dead-lettered without running it (the handler was started that many times
    and never returned: it killed its worker, or hung until claimed).
@@ -14,8 +15,10 @@
    correlation id bound), inside ``context()`` when given (the worker passes the Flask app
    context), with ``correlation_id``, ``event_id`` and ``handler_id`` bound in structlog's
    context variables for the handler's own logs (``handler_id`` once per consumer thread).
-   An unknown handler or event name is dead-lettered at once; any other exception is
-   retried, or dead-lettered with its class and message on the last delivery.
+   An unknown handler, or an envelope ``publish()`` would have refused (``bus.admit``: name,
+   depth, encodability, size, declared shape and version) is dead-lettered at once; any
+   other exception is retried, or dead-lettered on the last delivery with its class and
+   redacted message (``app.core.events.redaction``: no payload value, no SQL detail).
 
 Thread safety: one instance per consumer thread.
 """
@@ -31,13 +34,10 @@ from structlog.contextvars import bind_contextvars, reset_contextvars, unbind_co
 
 from app.core.events.bus import EventBus
 from app.core.events.envelope import Envelope
-from app.core.events.exceptions import (
-    MalformedEnvelopeError,
-    UnknownEventError,
-    UnknownHandlerError,
-)
+from app.core.events.exceptions import EventValidationError, UnknownHandlerError
 from app.core.events.instrumentation import HOOK, Kind
 from app.core.events.observed import call_observed, observe_outcome
+from app.core.events.redaction import describe_error, log_fields
 from app.log import get_logger
 
 from ..redis_common import RedisClient, text
@@ -128,8 +128,9 @@ class EntryDelivery:
             else:
                 with self.context():
                     self._call(envelope)
-        except (UnknownHandlerError, UnknownEventError) as exc:
-            return self.dead(entry, type(exc).__name__, str(exc), envelope)
+        except (UnknownHandlerError, EventValidationError) as exc:
+            reason = describe_error(exc, envelope.payload, full=self.bus.log_full_errors)
+            return self.dead(entry, type(exc).__name__, reason, envelope)
         except Exception as exc:
             return self._failed(entry, envelope, exc)
         return Outcome.ACK
@@ -184,8 +185,8 @@ class EntryDelivery:
             return None
         try:
             envelope = decode_entry(entry.fields)
-        except MalformedEnvelopeError as exc:
-            self.dead(entry, "MalformedEnvelopeError", str(exc))
+        except Exception as exc:  # whatever the entry holds, decoding never stops the worker
+            self.dead(entry, type(exc).__name__, str(exc)[:500] or repr(exc)[:500])
             return None
         expected = self._event_type(entry.stream)
         if expected is not None and envelope.type != expected:
@@ -252,10 +253,11 @@ class EntryDelivery:
             correlation_id=envelope.correlation_id,
             deliveries=entry.deliveries,
             retry_in_s=None if last else self.settings.retry_delay_s(entry.deliveries),
-            exc_info=exc,
+            **log_fields(exc, envelope.payload, full=self.bus.log_full_errors),
         )
         if last:
-            return self.dead(entry, type(exc).__name__, str(exc) or repr(exc), envelope)
+            reason = describe_error(exc, envelope.payload, full=self.bus.log_full_errors)
+            return self.dead(entry, type(exc).__name__, reason, envelope)
         observe_outcome(
             Kind.RETRIED,
             event_type=envelope.type,

@@ -32,6 +32,7 @@ __all__ = ["RQDeadLetterStore"]
 
 _ERROR_NAME = re.compile(r"^([A-Za-z_][\w.]*)(?::|$)")
 _RAW_LIMIT = 4000
+_REDACTED = re.compile(r"^(?:[\w.]*\.)?RedactedError: ")
 
 
 class RQDeadLetterStore:
@@ -61,11 +62,11 @@ class RQDeadLetterStore:
         entries.sort()
         ids = [job_id for _, job_id in entries[:limit] if JOB_ID_PATTERN.fullmatch(job_id)]
         jobs = BusJob.fetch_many(ids, connection=self.client, serializer=JSONSerializer)
-        return tuple(_dead_letter(job) for job in jobs if isinstance(job, BusJob))
+        return tuple(_readable(job) for job in jobs if isinstance(job, BusJob))
 
     def get(self, dead_letter_id: str) -> DeadLetter:
         """One failed bus-queue job; ``KeyError`` if it is not in a bus failed registry."""
-        return _dead_letter(self._failed_job(dead_letter_id)[1])
+        return _readable(self._failed_job(dead_letter_id)[1])
 
     def replay(self, dead_letter_id: str) -> None:
         """Requeue the job (its handler only) with a fresh retry budget; drop it from failed.
@@ -121,10 +122,29 @@ class RQDeadLetterStore:
         return job if isinstance(job, BusJob) else None
 
 
+def _readable(job: BusJob) -> DeadLetter:
+    """:func:`_dead_letter`, or a record saying why it could not be read (a forged hash)."""
+    try:
+        return _dead_letter(job)
+    except Exception as exc:
+        return DeadLetter(
+            id=job.id,
+            transport=RQDeadLetterStore.transport,
+            handler_id="",
+            reason=f"unreadable failed job: {type(exc).__name__}",
+            error_class="UnreadableJob",
+            deliveries=0,
+            dead_at="",
+            envelope=None,
+            raw={},
+        )
+
+
 def _dead_letter(job: BusJob) -> DeadLetter:
     latest = job.latest_result()
     exc_info = (latest.exc_string if latest is not None else None) or ""
     last = next((line for line in reversed(exc_info.strip().splitlines()) if line.strip()), "")
+    last = _REDACTED.sub("", last, count=1)  # the dispatcher's wrapper: "<class>: <message>"
     envelope: Envelope | None = None
     handler_id = ""
     refusal = job.refusal_reason()

@@ -27,12 +27,13 @@ import structlog
 from app.core.events.bus import EventBus
 from app.core.events.envelope import Envelope
 from app.core.events.exceptions import (
+    EventValidationError,
     MalformedEnvelopeError,
-    UnknownEventError,
     UnknownHandlerError,
 )
 from app.core.events.instrumentation import HOOK, Kind
 from app.core.events.observed import call_observed, observe_outcome
+from app.core.events.redaction import RedactedError, describe_error
 from app.log import get_logger
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ TRANSPORT_NAME = "rq"
 
 LEGACY_DISPATCHER_NAMES = frozenset({"transports.rq_dispatch.dispatch"})
 """Names earlier releases stored for the same dispatcher (jobs still queued across an upgrade)."""
-PERMANENT_ERRORS = (MalformedEnvelopeError, UnknownHandlerError, UnknownEventError)
+PERMANENT_ERRORS = (MalformedEnvelopeError, UnknownHandlerError, EventValidationError)
 
 
 @dataclass(frozen=True)
@@ -121,8 +122,11 @@ def runtime() -> Runtime:
 def dispatch(handler_id: Any, envelope: Any) -> None:
     """Run handler ``handler_id`` for ``envelope`` (the job's JSON arguments).
 
-    Raises :class:`MalformedEnvelopeError` / :class:`UnknownHandlerError` /
-    :class:`UnknownEventError` (the job is failed without retry), or what the handler raised.
+    Raises :class:`MalformedEnvelopeError` / :class:`UnknownHandlerError` / an
+    ``EventValidationError`` (``bus.admit``: what ``publish()`` would have refused), its
+    message redacted: the job is failed without retry. What the handler raised comes back as
+    a :class:`~app.core.events.redaction.RedactedError` (RQ records its text as the job's
+    failure: no payload value, no SQL detail unless ``EVENTBUS_LOG_FULL_ERRORS``).
     """
     try:
         if not isinstance(handler_id, str) or not handler_id:
@@ -130,10 +134,15 @@ def dispatch(handler_id: Any, envelope: Any) -> None:
                 f"the handler id must be a non-empty string, got {handler_id!r:.80}"
             )
         event = Envelope.from_dict(envelope)
-    except MalformedEnvelopeError as exc:
+    except Exception as exc:  # whatever the job holds, it is refused with a reason
         _no_retry()
-        _observe_failure(str(handler_id)[:200], None, exc)
-        raise
+        refused = (
+            exc
+            if isinstance(exc, MalformedEnvelopeError)
+            else MalformedEnvelopeError(f"unreadable envelope: {type(exc).__name__}")
+        )
+        _observe_failure(str(handler_id)[:200], None, refused)
+        raise refused from None
     current = runtime()
     with (
         structlog.contextvars.bound_contextvars(
@@ -157,13 +166,16 @@ def dispatch(handler_id: Any, envelope: Any) -> None:
                 )
         except PERMANENT_ERRORS as exc:
             _no_retry()
-            _logger().error("rq.job_refused", reason=str(exc), error=type(exc).__name__)
+            reason = describe_error(exc, event.payload, full=current.bus.log_full_errors)
+            _logger().error("rq.job_refused", reason=reason, error=type(exc).__name__)
             _observe_failure(handler_id, event, exc)
-            raise
+            message = reason.removeprefix(f"{type(exc).__name__}: ")
+            raise type(exc)(message) from None  # the same class, its message redacted
         except Exception as exc:
             _logger().warning("rq.handler_failed", error=type(exc).__name__)
             _observe_failure(handler_id, event, exc)
-            raise
+            reason = describe_error(exc, event.payload, full=current.bus.log_full_errors)
+            raise RedactedError(reason, type(exc).__name__) from None
 
 
 def _observe_failure(handler_id: str, event: Envelope | None, exc: Exception) -> None:

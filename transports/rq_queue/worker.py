@@ -37,7 +37,9 @@ from app.core.events.exceptions import ConfigurationError, MalformedEnvelopeErro
 from ..redis_common import connect_master, mask_url
 from . import dispatcher
 from .dispatcher import DISPATCHER_NAME, LEGACY_DISPATCHER_NAMES, dispatch
+from .job_hash import restore_tolerantly
 from .settings import RQSettings
+from .worker_loop import GuardedWorkerLoop, RQWorkerStoppedError
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -46,6 +48,7 @@ __all__ = [
     "BusJob",
     "BusSimpleWorker",
     "BusWorker",
+    "RQWorkerStoppedError",
     "build_worker",
     "resolve_queues",
     "routed_handlers",
@@ -64,6 +67,12 @@ class BusJob(Job):
     """
 
     permanent_failure = False
+    corruption: str | None = None
+
+    def restore(self, raw_data: Any) -> None:
+        """RQ's parser, made unable to raise for a corrupt hash (``job_hash``): what it could
+        not read is recorded in ``corruption`` and the job is refused."""
+        self.corruption = restore_tolerantly(self, raw_data, Job.restore)
 
     @property
     def should_retry(self) -> bool:
@@ -85,6 +94,8 @@ class BusJob(Job):
 
     def refusal_reason(self) -> str | None:
         """Why this job is not a bus job, or ``None`` if it is one."""
+        if self.corruption is not None:
+            return self.corruption
         try:
             call = (self.func_name, self.instance, self.args, self.kwargs)
         except DeserializationError:
@@ -145,7 +156,7 @@ def _bus_arguments(queues: Any, kwargs: dict[str, Any]) -> list[str]:
     return [queue.name if isinstance(queue, Queue) else str(queue) for queue in listed]
 
 
-class _BusWorkerBase(BaseWorker):
+class _BusWorkerBase(GuardedWorkerLoop):
     """What both bus workers add to RQ's: bus jobs only, the app built before the first job."""
 
     heartbeat_grace = HEARTBEAT_GRACE

@@ -225,16 +225,25 @@ class EventBus:
         receives the envelope gets the current event's); :class:`UnknownHandlerError` if none."""
         return self.registry.call(handler_id)
 
+    def admit(self, envelope: Envelope) -> None:
+        """Raise an ``EventValidationError`` unless ``publish()`` would have sent
+        ``envelope``: a known name (strict mode), then ``PayloadValidator.admit``."""
+        if self.registry.strict and envelope.type not in self.registry.known:
+            raise UnknownEventError(f"{envelope.type!r} is not a member of EventType")
+        self.validator.admit(envelope)
+
     def deliver(self, handler_id: str, envelope: Envelope) -> None:
         """Run one handler for one envelope taken from a transport (worker side).
 
-        Raises :class:`UnknownHandlerError`, :class:`UnknownEventError` (strict mode) or
-        whatever the handler raises: the caller retries or dead-letters. The handler runs
-        with the envelope as the current event (and its correlation id) until it returns.
+        Raises :class:`UnknownHandlerError`, :class:`UnknownEventError` (strict mode), another
+        ``EventValidationError`` when ``publish()`` would have refused the envelope
+        (``PayloadValidator.admit``: depth, encodability, size, declared shape and version),
+        or whatever the handler raises: the caller retries, or dead-letters at once for all
+        but the last (another attempt cannot succeed). The handler runs with the envelope as
+        the current event (and its correlation id) until it returns.
         """
         call = self.registry.call(handler_id)
-        if self.registry.strict and envelope.type not in self.registry.known:
-            raise UnknownEventError(f"{envelope.type!r} is not a member of EventType")
+        self.admit(envelope)
         tokens = enter_delivery(envelope)
         try:
             call(envelope.payload)
@@ -297,6 +306,8 @@ class EventBus:
         strict: bool | None = None,
         validate: bool | None = None,
         max_payload_bytes: int | None = None,
+        max_json_depth: int | None = None,
+        log_full_errors: bool | None = None,
         raise_handler_errors: bool | None = None,
         schema_check: PayloadCheck | _Unset | None = _UNSET,
     ) -> None:
@@ -310,6 +321,10 @@ class EventBus:
             self.validator.validate = validate
         if max_payload_bytes is not None:
             self.validator.max_payload_bytes = max_payload_bytes
+        if max_json_depth is not None:
+            self.validator.max_json_depth = max_json_depth
+        if log_full_errors is not None:
+            self.inprocess.log_full_errors = log_full_errors
         if not isinstance(schema_check, _Unset):
             self.validator.schema_check = schema_check
         if raise_handler_errors is not None:
@@ -346,6 +361,16 @@ class EventBus:
     def max_payload_bytes(self) -> int:
         """The encoded payload size limit (``EVENTBUS_MAX_PAYLOAD_BYTES``)."""
         return self.validator.max_payload_bytes
+
+    @property
+    def max_json_depth(self) -> int:
+        """The deepest payload nesting accepted (``EVENTBUS_MAX_JSON_DEPTH``)."""
+        return self.validator.max_json_depth
+
+    @property
+    def log_full_errors(self) -> bool:
+        """Whether handler errors are recorded unredacted (``EVENTBUS_LOG_FULL_ERRORS``)."""
+        return self.inprocess.log_full_errors
 
     @property
     def raise_handler_errors(self) -> bool:

@@ -59,6 +59,8 @@ def init_app(app: Flask, bus: EventBus) -> EventBusState:
         strict=bool(config["EVENTBUS_STRICT"]),
         validate=bool(config["EVENTBUS_VALIDATE_PAYLOADS"]),
         max_payload_bytes=int(config["EVENTBUS_MAX_PAYLOAD_BYTES"]),
+        max_json_depth=int(config["EVENTBUS_MAX_JSON_DEPTH"]),
+        log_full_errors=bool(config["EVENTBUS_LOG_FULL_ERRORS"]),
         raise_handler_errors=bool(config["EVENTBUS_RAISE_HANDLER_ERRORS"]),
         schema_check=check_declared_payload,
     )

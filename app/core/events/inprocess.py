@@ -52,6 +52,7 @@ class InProcessTransport:
 
     def __init__(self, raise_handler_errors: bool = False) -> None:
         self.raise_handler_errors = raise_handler_errors
+        self.log_full_errors = False
         self.log: Any = get_logger("eventbus")
         self._closed = False
 
@@ -108,7 +109,7 @@ class InProcessTransport:
         self, dispatch: Dispatch, handler_id: str, exc: Exception, errors: Errors | None
     ) -> Errors | None:
         """Report the error; return the errors to raise at the end (``raise_handler_errors``)."""
-        report_failure(self.log, envelope_of(dispatch), handler_id, exc)
+        report_failure(self.log, envelope_of(dispatch), handler_id, exc, full=self.log_full_errors)
         if not self.raise_handler_errors:
             return errors
         return [*(errors or ()), (handler_id, exc)]

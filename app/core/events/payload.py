@@ -41,8 +41,15 @@ def encode_payload(payload: Mapping[str, Any]) -> str:
 
 
 def decode_payload(text: str | bytes) -> dict[str, Any]:
-    """Decode a payload encoded by :func:`encode_payload`; ``ValueError`` if not an object."""
-    value = json.loads(text)
+    """Decode a payload encoded by :func:`encode_payload`; ``ValueError`` if not an object.
+
+    Every way the text can be bad is a ``ValueError``: not JSON, not UTF-8, or nested so deep
+    that the decoder ran out of stack (a ``RecursionError`` inside ``json``, turned here).
+    """
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise ValueError("the payload is nested too deeply to decode") from None
     if type(value) is not dict:
         raise ValueError(f"payload is a JSON {type(value).__name__}, not an object")
     return value

@@ -103,4 +103,5 @@ def sample_env(real_redis: RedisServer, key_prefix: str, tmp_path: Path) -> dict
         EVENTBUS_RQ_RETRY_INTERVALS=[0],
         EVENTBUS_MAX_DELIVERIES=3,
         EVENTBUS_RQ_QUEUES={"rqbilling": "billing"},
+        EVENTBUS_VALIDATE_PAYLOADS=False,  # the sample payloads are not the clinic's
     )
