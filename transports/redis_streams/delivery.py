@@ -37,7 +37,7 @@ from app.core.events.envelope import Envelope
 from app.core.events.exceptions import EventValidationError, UnknownHandlerError
 from app.core.events.instrumentation import HOOK, Kind
 from app.core.events.observed import call_observed, observe_outcome
-from app.core.events.redaction import describe_error, log_fields
+from app.core.events.redaction import log_fields, redacted_message
 from app.log import get_logger
 
 from ..redis_common import RedisClient, text
@@ -129,7 +129,7 @@ class EntryDelivery:
                 with self.context():
                     self._call(envelope)
         except (UnknownHandlerError, EventValidationError) as exc:
-            reason = describe_error(exc, envelope.payload, full=self.bus.log_full_errors)
+            reason = redacted_message(exc, envelope.payload, full=self.bus.log_full_errors)
             return self.dead(entry, type(exc).__name__, reason, envelope)
         except Exception as exc:
             return self._failed(entry, envelope, exc)
@@ -256,7 +256,7 @@ class EntryDelivery:
             **log_fields(exc, envelope.payload, full=self.bus.log_full_errors),
         )
         if last:
-            reason = describe_error(exc, envelope.payload, full=self.bus.log_full_errors)
+            reason = redacted_message(exc, envelope.payload, full=self.bus.log_full_errors)
             return self.dead(entry, type(exc).__name__, reason, envelope)
         observe_outcome(
             Kind.RETRIED,

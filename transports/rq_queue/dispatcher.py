@@ -33,7 +33,7 @@ from app.core.events.exceptions import (
 )
 from app.core.events.instrumentation import HOOK, Kind
 from app.core.events.observed import call_observed, observe_outcome
-from app.core.events.redaction import RedactedError, describe_error
+from app.core.events.redaction import RedactedError, describe_error, redacted_message
 from app.log import get_logger
 
 if TYPE_CHECKING:
@@ -166,11 +166,10 @@ def dispatch(handler_id: Any, envelope: Any) -> None:
                 )
         except PERMANENT_ERRORS as exc:
             _no_retry()
-            reason = describe_error(exc, event.payload, full=current.bus.log_full_errors)
+            reason = redacted_message(exc, event.payload, full=current.bus.log_full_errors)
             _logger().error("rq.job_refused", reason=reason, error=type(exc).__name__)
             _observe_failure(handler_id, event, exc)
-            message = reason.removeprefix(f"{type(exc).__name__}: ")
-            raise type(exc)(message) from None  # the same class, its message redacted
+            raise type(exc)(reason) from None  # the same class, its message redacted
         except Exception as exc:
             _logger().warning("rq.handler_failed", error=type(exc).__name__)
             _observe_failure(handler_id, event, exc)

@@ -27,7 +27,14 @@ from typing import Any
 
 from .exceptions import EventBusError
 
-__all__ = ["MAX_CHARS", "REDACTED", "RedactedError", "describe_error", "log_fields"]
+__all__ = [
+    "MAX_CHARS",
+    "REDACTED",
+    "RedactedError",
+    "describe_error",
+    "log_fields",
+    "redacted_message",
+]
 
 MAX_CHARS = 1000
 REDACTED = "[redacted]"
@@ -64,6 +71,12 @@ def describe_error(exc: BaseException, payload: Any = None, *, full: bool = Fals
     message = _without_payload_strings(message, payload)
     text = f"{name}: {message}" if message else name
     return text[:MAX_CHARS]
+
+
+def redacted_message(exc: BaseException, payload: Any = None, *, full: bool = False) -> str:
+    """:func:`describe_error` without the leading ``"<class>: "`` (where the class is
+    recorded beside it, as in a dead letter's ``error_class``)."""
+    return describe_error(exc, payload, full=full).removeprefix(f"{type(exc).__name__}: ")
 
 
 def log_fields(exc: BaseException, payload: Any = None, *, full: bool = False) -> dict[str, Any]:
