@@ -99,6 +99,16 @@ def test_the_marker_never_leaves(
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     configure_logging("INFO", "json")  # write to this test's captured stderr
+    try:
+        _run_and_collect(canary_app, locked_redis, capfd)
+    finally:
+        with capfd.disabled():
+            configure_logging("INFO", "json")  # not left writing to a closed capture
+
+
+def _run_and_collect(
+    canary_app: Flask, locked_redis: RedisServer, capfd: pytest.CaptureFixture[str]
+) -> None:
     seen: list[str] = []
     runner = canary_app.test_cli_runner()
     with canary_app.app_context():
