@@ -11,6 +11,7 @@ from __future__ import annotations
 import click
 from flask import current_app
 
+from app.core.events.exceptions import EventBusError
 from app.log import get_logger
 
 from .group import events_cli
@@ -103,4 +104,7 @@ def rq_worker(
         mode="simple" if simple else "forking",
         burst=burst,
     )
-    worker.work(burst=burst, with_scheduler=True, max_jobs=max_jobs)
+    try:
+        worker.work(burst=burst, with_scheduler=True, max_jobs=max_jobs)
+    except EventBusError as exc:  # the loop stopped on an error: exit 1, one short line
+        raise click.ClickException(str(exc)) from exc
