@@ -27,6 +27,7 @@ from app.health import health_blueprint
 from app.log import configure_logging
 from app.migrations import quiet_alembic, require_schema_at_head
 from app.observability import init_observability
+from app.processes import watch_web_start
 
 __all__ = ["__version__", "create_app"]
 
@@ -81,6 +82,7 @@ def _build(config: Mapping[str, Any] | None) -> Flask:
     if app.config["EVENTBUS_DASHBOARD"]:
         init_dashboard(app)
     prepare_transports(state)
+    watch_web_start(app)
     return app
 
 

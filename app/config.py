@@ -102,7 +102,8 @@ SETTINGS: dict[str, Setting] = {
         "a worker with no handler routed to it: `refuse` (exit 2, saying why) or `warn` (idle)",
     ),
     "EVENTBUS_OUTBOX": Setting(
-        False, "write events with remote handlers to the outbox table in the service's transaction"
+        "auto",
+        "`auto`: events with remote handlers go through the transactional outbox; `true` / `false`",
     ),
     "EVENTBUS_OUTBOX_RELAY": Setting(
         "thread", "`thread`: relay inside each web process; `none`: run `flask events relay`"
@@ -126,6 +127,12 @@ SETTINGS: dict[str, Setting] = {
         False, "mount the dashboard; it refuses every request the authorization hook denies"
     ),
     "EVENTBUS_DASHBOARD_PREFIX": Setting("/eventbus", "URL prefix of the dashboard"),
+    "EVENTBUS_HEARTBEAT_S": Setting(
+        10, "how often each process refreshes its record (routing, heartbeat) in Redis"
+    ),
+    "EVENTBUS_HEALTH_MAX_OUTBOX_AGE_S": Setting(
+        300, "`/health/ready` fails when the oldest unsent outbox event is older (seconds)"
+    ),
     "ENABLED_MODULES": Setting(None, "module names the loader mounts (`None`: all found)"),
     "MODULES_PACKAGE": Setting("modules", "package the loader discovers modules in"),
     "DATABASE_URL": Setting(

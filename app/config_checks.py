@@ -100,6 +100,8 @@ CHECKS: dict[str, Check] = {
     "MODULES_PACKAGE": text(),
     "DATABASE_URL": text(optional=True),
     "DATABASE_SCHEMA_CHECK": boolean,
+    "EVENTBUS_HEALTH_MAX_OUTBOX_AGE_S": integer(0, 10**9),
+    "EVENTBUS_HEARTBEAT_S": integer(1, 3_600),
     "LOG_LEVEL": _log_level,
     "LOG_FORMAT": one_of("json", "console", "auto"),
 }

@@ -106,6 +106,19 @@ def test_a_one_shot_migrate_service_upgrades_the_schema_before_anything_else_sta
         assert waits.get("condition") == "service_completed_successfully", name
 
 
+def test_every_long_running_app_service_has_a_healthcheck_the_project_answers() -> None:
+    for name, spec in BUILT.items():
+        if name == "migrate":
+            continue
+        test = [str(part) for part in spec["healthcheck"]["test"]]
+        assert test[0] == "CMD", name
+        if test[1] == "flask":
+            _check_flask(test[2:])
+            assert test[4:6] == ["events", "health"], name
+        else:
+            assert "/health/ready" in " ".join(test), name
+
+
 def test_redis_keeps_acknowledged_work_across_a_crash() -> None:
     command = " ".join(_command(COMPOSE["services"]["redis"]))
     assert "--appendonly yes" in command

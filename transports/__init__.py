@@ -13,7 +13,7 @@ from typing import Any
 from app.core.events.exceptions import ConfigurationError, TransportNotInstalledError
 from app.core.events.transport import Transport
 
-__all__ = ["TRANSPORT_MODULES", "build", "connection_errors"]
+__all__ = ["TRANSPORT_MODULES", "ProcessBoard", "build", "connection_errors", "process_board"]
 
 TRANSPORT_MODULES: dict[str, str] = {
     "inprocess": "transports.inprocess",
@@ -55,3 +55,38 @@ def connection_errors() -> tuple[type[BaseException], ...]:
     except ImportError:
         return ()
     return (exceptions.ConnectionError, exceptions.TimeoutError)
+
+
+class ProcessBoard:
+    """Where the bus's processes record their routing and heartbeat (Redis, under the key
+    prefix): see :mod:`transports.redis_common.processes`. Redis errors propagate."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        from .redis_common import connect
+
+        self.prefix = str(config["EVENTBUS_KEY_PREFIX"])
+        self.client = connect(str(config["EVENTBUS_REDIS_URL"]), "admin")
+
+    def record(self, record: Mapping[str, Any], forget_after_s: float) -> None:
+        """Write this process's record (its beat)."""
+        from .redis_common import record_process
+
+        record_process(self.client, self.prefix, record, forget_after_s)
+
+    def processes(self) -> list[dict[str, Any]]:
+        """Every live process's record."""
+        from .redis_common import read_processes
+
+        return read_processes(self.client, self.prefix)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.client.close()
+
+
+def process_board(config: Mapping[str, Any]) -> ProcessBoard | None:
+    """The board of ``config``'s Redis; ``None`` when the Redis extra is not installed."""
+    try:
+        return ProcessBoard(config)
+    except ModuleNotFoundError:
+        return None

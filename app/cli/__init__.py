@@ -5,6 +5,7 @@ from . import (
     catalog,  # noqa: F401  (registers `events catalog`)
     check,  # noqa: F401  (registers `events check`)
     dlq,  # noqa: F401  (registers `events dlq ...`)
+    health,  # noqa: F401  (registers `events health`)
     listing,  # noqa: F401  (registers `events list`)
     relay,  # noqa: F401  (registers `events relay`)
     rq_command,  # noqa: F401  (registers `events rq-command`)

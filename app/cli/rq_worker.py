@@ -13,6 +13,7 @@ from flask import current_app
 
 from app.core.events.exceptions import EventBusError
 from app.log import get_logger
+from app.processes import record_process
 
 from .group import events_cli
 from .metrics_port import metrics_options, start_worker_metrics
@@ -69,6 +70,7 @@ def rq_worker(
     from app.core.events.exceptions import ConfigurationError
 
     refuse_unless_schema_at_head(current_app._get_current_object())  # type: ignore[attr-defined]
+    record_process(current_app._get_current_object(), "rq-worker")  # type: ignore[attr-defined]
 
     try:
         from transports.rq_queue import build_worker, routed_handlers

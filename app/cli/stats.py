@@ -14,6 +14,7 @@ from app.core.outbox import OutboxRelay
 
 from .group import events_cli
 from .printable import printable
+from .processes import process_lines
 
 
 @events_cli.command("stats")
@@ -29,10 +30,13 @@ def stats(as_json: bool) -> None:
         raise click.ClickException(str(exc)) from exc
     relay: OutboxRelay | None = current_app.extensions.get(OUTBOX)
     outbox = relay.store.stats() if relay is not None else None
+    processes = process_lines(current_app._get_current_object())  # type: ignore[attr-defined]
     if as_json:
         body: list[dict[str, object]] = [asdict(report) for report in reports]
         if outbox is not None:  # one more item, told apart by its "transport"
             body.append({"transport": "outbox", **asdict(outbox)})
+        if processes:
+            body.append({"transport": "processes", "processes": processes})
         click.echo(json.dumps(body, indent=2))
         return
     if outbox is not None:
@@ -42,6 +46,11 @@ def stats(as_json: bool) -> None:
         click.echo(
             f"outbox: {outbox.backlog} unsent, oldest {oldest}, "
             f"{outbox.sent_retained} sent kept for retention, {outbox.set_aside} set aside"
+        )
+    for line in processes:
+        click.echo(
+            f"process {line['process']}: routing {line['fingerprint']}, last beat "
+            f"{line['age_s']:.1f}s ago" + (f"; {line['note']}" if line["note"] else "")
         )
     if not reports:
         click.echo("no configured transport reports stats (only in-process handlers?)")

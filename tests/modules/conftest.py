@@ -96,6 +96,7 @@ def _streams_url(request: pytest.FixtureRequest) -> str:
 def _streams_config(request: pytest.FixtureRequest) -> dict[str, Any]:
     return {
         "EVENTBUS_TRANSPORT": "redis-streams",
+        "EVENTBUS_OUTBOX": False,  # direct publishing; OUTBOX_STREAMS turns it on
         "EVENTBUS_REDIS_URL": _streams_url(request),
         "EVENTBUS_KEY_PREFIX": request.getfixturevalue("key_prefix"),
         "EVENTBUS_MAX_DELIVERIES": 3,

@@ -48,6 +48,7 @@ from transports.rq_queue import RQSettings
 __all__ = ["WORKER_SETTINGS", "ClinicRQWorker", "running_clinic_rq_worker"]
 
 WORKER_SETTINGS: dict[str, Any] = {
+    "EVENTBUS_OUTBOX": False,  # direct publishing; the outbox+streams profile relays
     "EVENTBUS_RQ_RETRY_INTERVALS": [0],
     "EVENTBUS_MAX_DELIVERIES": 3,
 }
@@ -76,6 +77,7 @@ class ClinicRQWorker:
         """``create_app`` overrides that route a test's app to this worker's queues."""
         return {
             "EVENTBUS_TRANSPORT": "rq",
+            "EVENTBUS_OUTBOX": False,  # direct publishing; the outbox+streams profile relays
             "EVENTBUS_REDIS_URL": self.redis_url,
             "EVENTBUS_KEY_PREFIX": self.prefix,
             **WORKER_SETTINGS,

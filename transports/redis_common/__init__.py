@@ -2,8 +2,9 @@
 
 ``connection`` (a client per role from ``EVENTBUS_REDIS_URL``), ``urls`` (:func:`mask_url`:
 passwords out of every message), ``text`` (one bytes → str rule), ``stream_ids`` (parsing and
-ordering entry ids) and ``errors`` (which exceptions a Redis call raises; operator commands see
-``TransportError``). Nothing here imports ``app``'s factory or either transport.
+ordering entry ids), ``errors`` (which exceptions a Redis call raises; operator commands see
+``TransportError``) and ``processes`` (each process's routing and heartbeat). Nothing here
+imports ``app``'s factory or either transport.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from .addresses import RedisAddress, Topology, parse_address
 from .connection import RedisClient, Role, connect, connect_master, is_cluster
 from .errors import REDIS_ERRORS, describe_error, redis_errors_as_transport_errors
+from .processes import processes_key, read_processes, record_process
 from .stream_ids import id_ms, is_stream_id, next_id, parse_id
 from .text import text
 from .urls import MASK, mask_url
@@ -32,6 +34,9 @@ __all__ = [
     "next_id",
     "parse_address",
     "parse_id",
+    "processes_key",
+    "read_processes",
+    "record_process",
     "redis_errors_as_transport_errors",
     "text",
 ]

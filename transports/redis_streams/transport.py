@@ -132,6 +132,13 @@ class RedisStreamsTransport:
                 f"{mask_url(self.settings.redis_url)}: {type(exc).__name__}: {exc}"
             ) from exc
 
+    def ping(self) -> None:
+        """Raise :class:`TransportError` (the cause chained) unless Redis answers ``PING``."""
+        try:
+            self.client.ping()
+        except RedisError as exc:
+            raise TransportError(f"Redis does not answer: {type(exc).__name__}") from exc
+
     def close(self) -> None:
         """Release the connection pool; later publishes raise ``TransportError``. Idempotent."""
         if self._closed:

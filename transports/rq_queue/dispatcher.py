@@ -113,8 +113,10 @@ def runtime() -> Runtime:
     with _slot.lock:
         if _slot.current is None:
             from app import create_app
+            from app.processes import record_process
 
             app = create_app()
+            record_process(app, "rq-worker")  # RQ's own `rq worker`: its routing, its beat
             _slot.current = Runtime(app.extensions["eventbus"].bus, app, os.getpid())
         return _slot.current
 

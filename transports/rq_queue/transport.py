@@ -140,6 +140,13 @@ class RQTransport:
                 handler_ids=skipped,
             )
 
+    def ping(self) -> None:
+        """Raise :class:`TransportError` (the cause chained) unless Redis answers ``PING``."""
+        try:
+            self.client.ping()
+        except redis.RedisError as exc:
+            raise TransportError(f"Redis does not answer: {type(exc).__name__}") from exc
+
     def close(self) -> None:
         """Close the Redis connections; safe to call twice. Later publishes raise."""
         if not self._closed:

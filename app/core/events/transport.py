@@ -35,6 +35,9 @@ class Transport(Protocol):
       consumer's to retry or dead-letter.
     - ``close`` releases connections; it MUST be safe to call twice, and ``publish`` after
       ``close`` raises :class:`TransportError`.
+    - A transport with a broker SHOULD also have ``ping()``, raising :class:`TransportError`
+      when the broker does not answer: ``/health/ready`` calls it (optional, so in-process
+      and test transports need none).
     """
 
     name: str

@@ -1,7 +1,9 @@
 """The transactional outbox (``EVENTBUS_OUTBOX``): a committed fact always becomes an event.
 
-With the outbox on, ``publish_after_commit`` writes the envelope of every event that has
-remote subscribers to the ``eventbus_outbox`` table in the service's own transaction; after
+With the outbox on (``EVENTBUS_OUTBOX``: ``auto``, the default, turns it on whenever some
+handler is routed to a remote transport; see :mod:`app.core.outbox.mode`),
+``publish_after_commit`` writes the envelope of every event that has remote subscribers to
+the ``eventbus_outbox`` table in the service's own transaction; after
 the commit, the in-process handlers run as before (same envelope, same id) and a relay sends
 the row to Redis and marks it sent. A rolled-back transaction leaves no row; Redis being down
 only delays delivery. ``init_outbox`` wires it into the app; the relay runs as a thread of the
@@ -19,11 +21,13 @@ from flask import Flask, current_app, has_app_context
 from app.core.events import EventBus
 from app.db import db
 
+from .mode import AUTO, outbox_enabled, remote_transports
 from .relay import OutboxRelay, RelaySettings
 from .store import Claim, OutboxStats, OutboxStore, open_store
 from .table import outbox, outbox_cursor, outbox_sent, outbox_set_aside
 
 __all__ = [
+    "AUTO",
     "EXTENSION",
     "Claim",
     "OutboxRelay",
@@ -35,8 +39,10 @@ __all__ = [
     "open_store",
     "outbox",
     "outbox_cursor",
+    "outbox_enabled",
     "outbox_sent",
     "outbox_set_aside",
+    "remote_transports",
 ]
 
 EXTENSION = "eventbus_outbox"
@@ -44,8 +50,9 @@ EXTENSION = "eventbus_outbox"
 
 
 def init_outbox(app: Flask, bus: EventBus) -> OutboxRelay | None:
-    """Create the app's relay when ``EVENTBUS_OUTBOX`` is on; ``None`` otherwise."""
-    if not app.config["EVENTBUS_OUTBOX"]:
+    """Create the app's relay when the outbox is on (``EVENTBUS_OUTBOX``: ``auto``, the
+    default, turns it on when some handler is remote); ``None`` otherwise."""
+    if not outbox_enabled(app.config, bus):
         return None
     config = app.config
     settings = RelaySettings(

@@ -68,6 +68,7 @@ def streams_app(
     app = make_app(
         {
             "EVENTBUS_TRANSPORT": "redis-streams",
+            "EVENTBUS_OUTBOX": False,  # these tests publish directly
             "MODULES_PACKAGE": SAMPLE_PACKAGE,
             "ENABLED_MODULES": ["recorder"],
             "DATABASE_URL": "sqlite:///:memory:",

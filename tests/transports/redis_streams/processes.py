@@ -48,6 +48,7 @@ def worker_env(url: str, prefix: str, modules: Iterable[str], **settings: Any) -
     env = dict(os.environ)
     values: dict[str, Any] = {
         "EVENTBUS_TRANSPORT": TRANSPORT,
+        "EVENTBUS_OUTBOX": "false",
         "EVENTBUS_REDIS_URL": url,
         "EVENTBUS_KEY_PREFIX": prefix,
         "MODULES_PACKAGE": SAMPLE_PACKAGE,

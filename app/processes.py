@@ -1,0 +1,134 @@
+"""Every process records its routing and a heartbeat in Redis; workers compare with the web's.
+
+A web process (at its first request), ``flask events worker`` (``streams-worker``),
+``flask events rq-worker`` (``rq-worker``) and ``flask events relay`` (``relay``) write a
+record under ``EVENTBUS_KEY_PREFIX`` (``transports.ProcessBoard``): kind, host, pid, routing
+table and its fingerprint, refreshed every ``EVENTBUS_HEARTBEAT_S`` by a daemon thread. A
+worker whose routing differs from a web process's logs ``routing.differs_from_web`` at start,
+naming the handlers, and ``flask events stats`` shows it; ``flask events health KIND`` exits 0
+only when a process of that kind on this host has beaten recently (compose healthchecks).
+
+Nothing here ever stops a process: Redis being unreachable is logged and retried at the next
+beat. An app whose handlers are all in-process has no Redis and records nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from typing import Any
+
+from flask import Flask
+
+import transports
+from app.core.events.fingerprint import routing_differences, routing_fingerprint, routing_table
+from app.log import get_logger
+
+__all__ = ["KINDS", "ProcessRecorder", "record_process", "watch_web_start"]
+
+KINDS = ("web", "streams-worker", "rq-worker", "relay")
+_log = get_logger("eventbus.processes")
+
+
+class ProcessRecorder:
+    """This process's record on the board, and the thread that keeps it fresh."""
+
+    def __init__(self, app: Flask, kind: str, board: transports.ProcessBoard) -> None:
+        self.kind = kind
+        self.board = board
+        self.interval_s = float(app.config["EVENTBUS_HEARTBEAT_S"])
+        self.routes = routing_table(app.extensions["eventbus"].bus)
+        self.record: dict[str, Any] = {
+            "kind": kind,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "fingerprint": routing_fingerprint(self.routes),
+            "routes": self.routes,
+        }
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def beat(self) -> bool:
+        """Write the record now; ``False`` (logged) when Redis did not take it."""
+        try:
+            self.board.record(self.record, forget_after_s=self.interval_s * 6)
+        except Exception as exc:
+            _log.warning("process.beat_failed", kind=self.kind, error=type(exc).__name__)
+            return False
+        return True
+
+    def differences_from_web(self) -> list[str]:
+        """Handlers this process routes otherwise than a live web process (empty: none, or
+        no web process recorded yet)."""
+        try:
+            processes = self.board.processes()
+        except Exception:
+            return []
+        for other in processes:
+            if (
+                other.get("kind") == "web"
+                and other.get("fingerprint") != self.record["fingerprint"]
+            ):
+                return routing_differences(self.routes, dict(other.get("routes") or {}))
+        return []
+
+    def start(self, *, first_beat_now: bool = True) -> None:
+        """Beat every ``EVENTBUS_HEARTBEAT_S`` in a daemon thread; the first beat now, or (a
+        web request must not wait on Redis) as the thread's first step."""
+        if first_beat_now:
+            self.beat()
+        else:
+            threading.Thread(
+                target=self.beat, name=f"eventbus-{self.kind}-first-beat", daemon=True
+            ).start()
+        self._thread = threading.Thread(target=self._run, name=f"eventbus-{self.kind}-beat")
+        self._thread.daemon = True
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop beating (the record lapses by itself)."""
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.beat()
+
+
+def record_process(app: Flask, kind: str) -> ProcessRecorder | None:
+    """Record this process as ``kind`` and keep it fresh; warn (and return the recorder)
+    when its routing differs from a web process's. ``None`` without a remote transport."""
+    if not app.extensions["eventbus"].transports:
+        return None
+    board = transports.process_board(app.config)
+    if board is None:
+        return None
+    recorder = ProcessRecorder(app, kind, board)
+    recorder.start(first_beat_now=kind != "web")
+    differences = recorder.differences_from_web() if kind != "web" else []
+    if differences:
+        _log.warning(
+            "routing.differs_from_web",
+            kind=kind,
+            fingerprint=recorder.record["fingerprint"],
+            handlers=differences,
+            fix="start every process with the same EVENTBUS_TRANSPORT and EVENTBUS_ROUTES",
+        )
+    app.extensions[f"eventbus_process_{kind}"] = recorder
+    return recorder
+
+
+def watch_web_start(app: Flask) -> None:
+    """Record the web process at its first request (a process that serves, not a command)."""
+    started = threading.Lock()
+    done: list[bool] = []
+
+    def first_request() -> None:
+        if done:
+            return
+        with started:
+            if not done:
+                done.append(True)
+                record_process(app, "web")
+
+    app.before_request(first_request)
