@@ -50,10 +50,20 @@ def live() -> dict[str, Any]:
 
 
 @health_blueprint.get("/health/ready")
-@health_blueprint.get("/health")
 @operation(responses={200: HealthOut, 503: HealthOut})
 def ready() -> tuple[dict[str, Any], int]:
     """200 with ``status: ok`` when every check passes, else 503 with ``status: not ready``."""
+    return _readiness()
+
+
+@health_blueprint.get("/health")
+@operation(responses={200: HealthOut, 503: HealthOut})
+def health() -> tuple[dict[str, Any], int]:
+    """The same as ``/health/ready`` (kept for the probes that use it)."""
+    return _readiness()
+
+
+def _readiness() -> tuple[dict[str, Any], int]:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     checks = readiness(app)
     ok = all(check.ok for check in checks.values())
