@@ -18,6 +18,8 @@ class QuickRecoverySimpleWorker(BusSimpleWorker):
 
 
 class QuickRecoveryWorker(BusWorker):
-    """A job's heartbeat lasts the monitoring interval plus 1 s."""
+    """A job's heartbeat lasts the monitoring interval plus 1 s; a scheduler silent for 3 s
+    is dead."""
 
     heartbeat_grace = 1
+    scheduler_stale_after = 3

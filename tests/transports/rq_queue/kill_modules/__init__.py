@@ -1,0 +1,1 @@
+"""Modules of the RQ kill test: one slow recording handler (``rqkill``)."""
