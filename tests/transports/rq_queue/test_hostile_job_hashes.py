@@ -174,12 +174,14 @@ def test_hostile_job_hashes_are_failed_visibly_and_the_loop_goes_on(
     assert [p["n"] for p in good][-1] == "last" and len(good) >= len(batch) + 1
     failed = FailedJobRegistry(queue_name, connection=client)
     store = RQDeadLetterStore(rq_settings, client)
-    for job_id in hostile_ids:
+    for job_id, changes in zip(hostile_ids, batch, strict=True):
         assert client.lpos(queue.intermediate_queue_key, job_id) is None
         status = client.hget(Job.key_for(job_id), "status")
         if client.zscore(failed.key, job_id) is not None:
             letter = store.get(job_id)
             assert letter.reason and letter.error_class, letter
+        elif status is None:  # ran, and RQ deleted it at once: a result TTL of 0
+            assert changes.get("result_ttl") == b"0", (job_id, batch)
         else:
             assert status == b"finished", (job_id, status, batch)
     assert len(store.list(10_000)) == failed.count, "every failed job can be listed"
