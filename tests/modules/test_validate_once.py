@@ -24,9 +24,9 @@ def checks(clinic: Clinic, monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     json_check, schema_check = payload.check_payload, validator.schema_check
     assert schema_check is not None
 
-    def count_json(payload: object, max_bytes: int) -> str | None:
+    def count_json(payload: object, max_bytes: int, max_depth: int) -> str | None:
         counted["json"] += 1
-        return json_check(payload, max_bytes)
+        return json_check(payload, max_bytes, max_depth)
 
     def count_schema(event_type: str, payload: dict[str, Any]) -> None:
         counted["schema"] += 1

@@ -1,12 +1,12 @@
 """Payload validation and the one JSON encoding every remote transport uses.
 
 ``check_payload`` walks the payload once, checking that JSON would carry every value
-unchanged, and bounds the encoded size from above without encoding (6 bytes per character
-covers every escape). Only when that bound is over the limit does it encode to measure exactly,
-and then it returns the encoded text so nothing is encoded twice. The walk keeps no state
-beyond the nesting depth; where a value is rejected, a second walk finds its path for the
-message. Remote transports encode with :func:`encode_payload`, so the in-process tests reject
-exactly what Redis would not carry.
+unchanged and that containers nest no deeper than the limit, and bounds the encoded size from
+above without encoding (6 bytes per character covers every escape). Only when that bound is
+over the limit does it encode to measure exactly, and then it returns the encoded text so
+nothing is encoded twice. The walk keeps no state beyond the nesting depth; where a value is
+rejected, a second walk finds its path for the message. Remote transports encode with
+:func:`encode_payload`, so the in-process tests reject exactly what Redis would not carry.
 """
 
 from __future__ import annotations
@@ -21,9 +21,20 @@ from uuid import UUID
 
 from .exceptions import PayloadEncodingError, PayloadTooLargeError, PayloadTypeError
 
-__all__ = ["MAX_DEPTH", "check_payload", "decode_payload", "encode_payload"]
+__all__ = [
+    "DEFAULT_MAX_JSON_DEPTH",
+    "MAX_DEPTH",
+    "check_payload",
+    "decode_payload",
+    "encode_payload",
+]
 
 MAX_DEPTH = 64
+"""The deepest nesting any setting may allow (``EVENTBUS_MAX_JSON_DEPTH`` is 1 to 64)."""
+DEFAULT_MAX_JSON_DEPTH = 32
+"""The default of ``EVENTBUS_MAX_JSON_DEPTH``: far deeper than any event needs. ``publish()``
+checks it, and a worker checks every payload it reads again (``EventBus.admit``), so a worker
+accepts no deeper payload than ``publish()`` would have sent."""
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 _MAX_INT_BITS = 14_000  # about 4,200 digits, under CPython's int-to-str limit of 4,300
 _HINTS: tuple[tuple[type | tuple[type, ...], str], ...] = (
@@ -55,13 +66,15 @@ def decode_payload(text: str | bytes) -> dict[str, Any]:
     return value
 
 
-def check_payload(payload: object, max_bytes: int) -> str | None:
+def check_payload(payload: object, max_bytes: int, max_depth: int = MAX_DEPTH) -> str | None:
     """Raise an ``EventValidationError`` unless ``payload`` crosses any transport unchanged.
 
     Returns the encoded payload when the check had to encode it to measure it exactly, else
     ``None``. Rejects: a non-dict, non-string keys, values JSON cannot encode (datetime,
-    Decimal, set, bytes, objects), NaN and infinities, reference cycles and nesting deeper
-    than ``MAX_DEPTH``, and payloads whose encoding is over ``max_bytes``.
+    Decimal, set, bytes, objects), NaN and infinities, reference cycles, containers nested
+    deeper than ``max_depth`` (``{}`` is depth 1, ``{"a": [1]}`` depth 2; at most
+    ``MAX_DEPTH``, which keeps the recursive walk far from the interpreter's stack limit), and
+    payloads whose encoding is over ``max_bytes``.
     """
     if type(payload) is not dict:
         raise PayloadTypeError(
@@ -69,9 +82,9 @@ def check_payload(payload: object, max_bytes: int) -> str | None:
             "wrap the value, e.g. {'value': ...}"
         )
     try:
-        bound = _dict_bound(payload, 0)
+        bound = _dict_bound(payload, 1, min(max_depth, MAX_DEPTH))
     except _RejectedError as rejected:
-        raise PayloadEncodingError(_describe(payload, rejected)) from None
+        raise PayloadEncodingError(_describe(payload, rejected, max_depth)) from None
     if bound <= max_bytes:
         return None
     encoded = encode_payload(payload)
@@ -92,8 +105,8 @@ class _RejectedError(Exception):
         self.reason = reason
 
 
-def _dict_bound(value: dict[Any, Any], depth: int) -> int:
-    if depth > MAX_DEPTH:
+def _dict_bound(value: dict[Any, Any], depth: int, limit: int) -> int:
+    if depth > limit:
         raise _RejectedError(value, "")
     total = 2
     for key, item in value.items():
@@ -106,20 +119,20 @@ def _dict_bound(value: dict[Any, Any], depth: int) -> int:
                 _check_text(item)
             total += (len(key) + len(item)) * 6 + 6
         else:
-            total += len(key) * 6 + 4 + _bound(item, depth + 1)
+            total += len(key) * 6 + 4 + _bound(item, depth + 1, limit)
     return total
 
 
-def _list_bound(value: list[Any] | tuple[Any, ...], depth: int) -> int:
-    if depth > MAX_DEPTH:
+def _list_bound(value: list[Any] | tuple[Any, ...], depth: int, limit: int) -> int:
+    if depth > limit:
         raise _RejectedError(value, "")
     total = 2
     for item in value:
-        total += _bound(item, depth + 1) + 1
+        total += _bound(item, depth + 1, limit) + 1
     return total
 
 
-def _bound(value: object, depth: int) -> int:  # noqa: PLR0911  (one branch per JSON type)
+def _bound(value: object, depth: int, limit: int) -> int:  # noqa: PLR0911  (one branch per JSON type)
     """An upper bound of the encoded size of ``value`` in bytes."""
     kind = type(value)
     if kind is str:
@@ -133,13 +146,13 @@ def _bound(value: object, depth: int) -> int:  # noqa: PLR0911  (one branch per 
     if kind is float:
         return _float_bound(value)  # type: ignore[arg-type]
     if kind is dict:
-        return _dict_bound(value, depth)  # type: ignore[arg-type]
+        return _dict_bound(value, depth, limit)  # type: ignore[arg-type]
     if kind is list or kind is tuple:
-        return _list_bound(value, depth)  # type: ignore[arg-type]
-    return _subclass_bound(value, depth)
+        return _list_bound(value, depth, limit)  # type: ignore[arg-type]
+    return _subclass_bound(value, depth, limit)
 
 
-def _subclass_bound(value: object, depth: int) -> int:
+def _subclass_bound(value: object, depth: int, limit: int) -> int:
     """Subclasses of JSON types (StrEnum, IntEnum, OrderedDict…) encode as their base type."""
     if isinstance(value, str):
         _check_text(value)
@@ -151,9 +164,9 @@ def _subclass_bound(value: object, depth: int) -> int:
     if isinstance(value, float):
         return _float_bound(value)
     if isinstance(value, dict):
-        return _dict_bound(value, depth)
+        return _dict_bound(value, depth, limit)
     if isinstance(value, list | tuple):
-        return _list_bound(value, depth)
+        return _list_bound(value, depth, limit)
     raise _RejectedError(value, "")
 
 
@@ -183,24 +196,24 @@ def _float_bound(value: float) -> int:
 # -- the error path: find where the culprit is and say what to do ---------------------------
 
 
-def _describe(payload: dict[str, Any], rejected: _RejectedError) -> str:
+def _describe(payload: dict[str, Any], rejected: _RejectedError, max_depth: int) -> str:
     culprit = rejected.culprit
-    cycle = _find_cycle(payload, "payload", set())
+    cycle = _find_cycle(payload, "payload", set(), min(max_depth, MAX_DEPTH) + 1)
     if cycle is not None:
         return f"{cycle} contains itself (a reference cycle): send plain, acyclic data"
-    for path, obj, is_key in _walk(payload, "payload", 0):
+    for path, obj, is_key in _walk(payload, "payload", 1, max_depth):
         if obj is culprit:
-            return f"{path} {_reason(obj, is_key, rejected.reason)}"
-    return f"the payload {_reason(culprit, False, rejected.reason)}"
+            return f"{path[:200]} {_reason(obj, is_key, rejected.reason, max_depth)}"
+    return f"the payload {_reason(culprit, False, rejected.reason, max_depth)}"
 
 
-def _reason(obj: object, is_key: bool, reason: str) -> str:
+def _reason(obj: object, is_key: bool, reason: str, max_depth: int) -> str:
     if reason:
         return reason
     if is_key:
         return f"has a {type(obj).__name__} key {obj!r}: JSON keys are strings; convert with str()"
     if isinstance(obj, dict | list | tuple):
-        return f"is nested deeper than {MAX_DEPTH} levels: flatten it"
+        return f"is nested deeper than {max_depth} levels (EVENTBUS_MAX_JSON_DEPTH): flatten it"
     for types, hint in _HINTS:
         if isinstance(obj, types):
             return f"is a {type(obj).__name__}, which JSON cannot encode: {hint}"
@@ -210,29 +223,32 @@ def _reason(obj: object, is_key: bool, reason: str) -> str:
     )
 
 
-def _walk(value: object, path: str, depth: int) -> Iterator[tuple[str, object, bool]]:
-    """(path, object, is_key) for every value and key, depth-first, in encoding order."""
+def _walk(value: object, path: str, depth: int, limit: int) -> Iterator[tuple[str, object, bool]]:
+    """(path, object, is_key) for every value and key, depth-first, in encoding order, down to
+    the first containers past ``limit``."""
     yield path, value, False
-    if depth > MAX_DEPTH:
+    if depth > limit:
         return
     if isinstance(value, dict):
         for key, item in value.items():
             yield path, key, True
-            yield from _walk(item, f"{path}[{key!r}]", depth + 1)
+            yield from _walk(item, f"{path}[{key!r:.40}]", depth + 1, limit)
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            yield from _walk(item, f"{path}[{index}]", depth + 1)
+            yield from _walk(item, f"{path}[{index}]", depth + 1, limit)
 
 
-def _find_cycle(value: object, path: str, active: set[int]) -> str | None:
-    if not isinstance(value, dict | list | tuple):
+def _find_cycle(value: object, path: str, active: set[int], room: int) -> str | None:
+    """The path where ``value`` contains itself, looking ``room`` levels down at most (a cycle
+    longer than that is reported as nesting too deep)."""
+    if room < 0 or not isinstance(value, dict | list | tuple):
         return None
     if id(value) in active:
         return path
     active.add(id(value))
     items = value.items() if isinstance(value, dict) else enumerate(value)
     for key, item in items:
-        found = _find_cycle(item, f"{path}[{key!r}]", active)
+        found = _find_cycle(item, f"{path}[{key!r:.40}]", active, room - 1)
         if found is not None:
             return found
     active.discard(id(value))

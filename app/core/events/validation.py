@@ -5,8 +5,7 @@ event queued until a commit. Envelopes prepared earlier in this process (after-c
 the outbox relay, replays) are not checked again; an envelope a worker READ is, by
 :meth:`PayloadValidator.admit` (``EventBus.deliver``), so a worker runs a handler only for what
 ``publish()`` would have accepted. The checks themselves are the payload module's (JSON
-safety and size), the depth bound's (``json_depth``) and the declared shapes'
-(``schema_check``).
+safety, nesting depth and size, in one walk) and the declared shapes' (``schema_check``).
 """
 
 from __future__ import annotations
@@ -16,8 +15,7 @@ from typing import Any
 
 from .envelope import Envelope
 from .exceptions import EventValidationError
-from .json_depth import DEFAULT_MAX_JSON_DEPTH, check_depth
-from .payload import check_payload
+from .payload import DEFAULT_MAX_JSON_DEPTH, check_payload
 from .payloads import declared_version
 
 __all__ = ["PayloadCheck", "PayloadValidator"]
@@ -45,8 +43,8 @@ class PayloadValidator:
         when the check had to encode it (so it is not encoded twice), else ``None``."""
         encoded = None
         if self.validate or remote:
-            encoded = check_payload(data, self.max_payload_bytes)  # names cycles, bad types
-            check_depth(data, self.max_json_depth)
+            # one walk: encodability, nesting depth and size (names cycles, bad types)
+            encoded = check_payload(data, self.max_payload_bytes, self.max_json_depth)
         if self.schema_check is not None and self.validate:
             self.schema_check(event_type, data)
         return encoded

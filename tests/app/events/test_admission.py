@@ -61,6 +61,23 @@ def test_publish_bounds_nesting_depth_by_the_setting() -> None:
         bus.publish("x.y", nested(6))
 
 
+def test_a_payload_far_deeper_than_the_stack_is_refused_by_name_not_a_recursion_error() -> None:
+    bus = EventBus()
+    bus.configure(validate=True, strict=False)
+    with pytest.raises(PayloadEncodingError, match="deeper than 32 levels") as caught:
+        bus.publish("x.y", nested(50_000))
+    assert len(str(caught.value)) < 400  # the path is cut short, not 50,000 levels long
+
+
+def test_a_cycle_is_still_named_as_one_under_the_depth_limit() -> None:
+    bus = EventBus()
+    bus.configure(validate=True, strict=False, max_json_depth=4)
+    looped: dict[str, Any] = {"a": {}}
+    looped["a"]["b"] = looped
+    with pytest.raises(PayloadEncodingError, match="contains itself"):
+        bus.publish("x.y", looped)
+
+
 def test_the_depth_comes_from_the_app_config() -> None:
     app = Flask(__name__)
     load_config(app, {"DATABASE_URL": "sqlite:///:memory:", "EVENTBUS_MAX_JSON_DEPTH": 3})
