@@ -49,6 +49,8 @@ def worker_env(url: str, prefix: str, modules: Iterable[str], **settings: Any) -
     values: dict[str, Any] = {
         "EVENTBUS_TRANSPORT": TRANSPORT,
         "EVENTBUS_OUTBOX": "false",
+        # the sample payloads are not the clinic's declared ones (a worker re-checks shapes)
+        "EVENTBUS_VALIDATE_PAYLOADS": "false",
         "EVENTBUS_REDIS_URL": url,
         "EVENTBUS_KEY_PREFIX": prefix,
         "MODULES_PACKAGE": SAMPLE_PACKAGE,
