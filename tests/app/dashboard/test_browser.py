@@ -42,6 +42,9 @@ def streams_clinic(
         EVENTBUS_KEY_PREFIX=key_prefix,
         EVENTBUS_MAX_DELIVERIES=1,
         EVENTBUS_BLOCK_MS=100,
+        # published straight to the stream, so the burst right after each request finds it
+        # (through the outbox, the relay thread may send it only after the burst has ended)
+        EVENTBUS_OUTBOX=False,
     )
     try:
         yield app
