@@ -25,7 +25,7 @@ from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import Connection, Engine, event
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 __all__ = ["WRITE_UNIT", "Model", "db", "tune_sqlite"]
 
@@ -91,3 +91,13 @@ def _switch_to_wal(cursor: Any) -> None:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.01)
+
+
+def session_or_default(session: Session | scoped_session[Any] | None = None) -> Session:
+    """The ``Session`` meant by an optional argument: ``None`` is the request's ``db.session``."""
+    if session is None:
+        return db.session()
+    if isinstance(session, scoped_session):
+        resolved: Session = session()
+        return resolved
+    return session

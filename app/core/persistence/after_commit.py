@@ -52,7 +52,7 @@ from app.core import outbox  # the module, not its names: outbox imports persist
 from app.core.events import EventBus, HandlerError, event_bus
 from app.core.events.context import producer_of_frame, publisher_frame
 from app.core.events.envelope import Envelope
-from app.db import db
+from app.db import session_or_default
 from app.log import get_logger
 
 __all__ = ["PendingEvent", "pending_events", "publish_after_commit"]
@@ -105,7 +105,7 @@ def publish_after_commit(
     if producer is None:
         producer = producer_of_frame(publisher_frame(1))
     envelope = bus.prepare(event_type, data, producer=producer)
-    target = _resolve(session)
+    target = session_or_default(session)
     _install_hooks()
     transaction = target.get_nested_transaction() or target.get_transaction()
     if transaction is None:
@@ -122,17 +122,8 @@ def publish_after_commit(
 
 def pending_events(session: Session | scoped_session[Any] | None = None) -> list[PendingEvent]:
     """Every event queued on ``session`` and not yet published or dropped (for tests, tools)."""
-    queues = _resolve(session).info.get(_PENDING, {})
+    queues = session_or_default(session).info.get(_PENDING, {})
     return [pending for queue in queues.values() for pending in queue]
-
-
-def _resolve(session: Session | scoped_session[Any] | None) -> Session:
-    if session is None:
-        return db.session()
-    if isinstance(session, scoped_session):
-        resolved: Session = session()
-        return resolved
-    return session
 
 
 def _install_hooks() -> None:

@@ -41,7 +41,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, scoped_session
 
-from app.db import WRITE_UNIT, db
+from app.db import WRITE_UNIT, session_or_default
 
 __all__ = ["TransactionUsageError", "begin_write", "in_write_unit", "write_transaction"]
 
@@ -56,7 +56,7 @@ class TransactionUsageError(RuntimeError):
 def write_transaction(session: Session | scoped_session[Any] | None = None) -> Iterator[Session]:
     """Run the block as one write unit of ``session`` (default: ``db.session``); yield the
     session. See the module docstring for the contract."""
-    target = _resolve(session)
+    target = session_or_default(session)
     if in_write_unit(target):
         with target.begin_nested():
             yield target
@@ -76,7 +76,7 @@ def begin_write(session: Session | scoped_session[Any] | None = None) -> Session
     Returns the session. Raises :class:`TransactionUsageError` if a transaction that is not a
     write unit is open. The caller (or an enclosing unit) commits or rolls back.
     """
-    target = _resolve(session)
+    target = session_or_default(session)
     if in_write_unit(target):
         return target
     if target.in_transaction():
@@ -92,15 +92,6 @@ def begin_write(session: Session | scoped_session[Any] | None = None) -> Session
 
 def in_write_unit(session: Session | scoped_session[Any] | None = None) -> bool:
     """Whether ``session``'s open transaction is a write unit."""
-    target = _resolve(session)
+    target = session_or_default(session)
     root = target.get_transaction()
     return root is not None and target.info.get(_UNIT) is root
-
-
-def _resolve(session: Session | scoped_session[Any] | None) -> Session:
-    if session is None:
-        return db.session()
-    if isinstance(session, scoped_session):
-        resolved: Session = session()
-        return resolved
-    return session
