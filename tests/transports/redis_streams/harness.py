@@ -100,6 +100,17 @@ def make_rig(client: Any, settings: StreamsSettings) -> StreamsRig:
     return StreamsRig(bus, transport, client, settings)
 
 
+@contextmanager
+def rig_on(url: str, key_prefix: str) -> Iterator[StreamsRig]:
+    """A rig on the Redis at ``url`` (any topology); deletes ``key_prefix*`` and closes after."""
+    client = connect(url, "worker", block_ms=1_000)
+    try:
+        with cleaning_client(url, key_prefix):
+            yield make_rig(client, fast_settings(key_prefix, url))
+    finally:
+        client.close()
+
+
 def envelope(event_type: str = "patient.created", **payload: Any) -> Envelope:
     return Envelope(
         id=new_event_id(),

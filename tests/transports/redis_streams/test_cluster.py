@@ -19,15 +19,13 @@ import pytest
 from redis.crc import key_slot
 
 from app.core.events import EventType
-from tests.support.redis_server import delete_prefix
 from tests.support.redis_topologies import RedisClusterSetup
 from tests.transports.contract import Features, Harness, TransportContract
 from tests.transports.redis_streams.harness import (
     StreamsRig,
-    bounded_client,
     envelope,
-    fast_settings,
     make_rig,
+    rig_on,
 )
 from transports.redis_common import connect
 from transports.redis_streams import (
@@ -44,17 +42,8 @@ CLINIC_TYPES = [str(name) for name in EventType]
 
 @pytest.fixture
 def cluster_rig(redis_cluster: RedisClusterSetup, key_prefix: str) -> Iterator[StreamsRig]:
-    client = connect(redis_cluster.url, "worker", block_ms=1_000)
-    rig = make_rig(client, fast_settings(key_prefix, redis_cluster.url))
-    try:
+    with rig_on(redis_cluster.url, key_prefix) as rig:
         yield rig
-    finally:
-        cleaner = bounded_client(redis_cluster.url)
-        try:
-            delete_prefix(cleaner, key_prefix + "*")
-        finally:
-            cleaner.close()
-            client.close()
 
 
 @pytest.fixture

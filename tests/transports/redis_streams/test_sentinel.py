@@ -16,15 +16,13 @@ from typing import Any
 import pytest
 
 from app.core.events.exceptions import TransportError
-from tests.support.redis_server import delete_prefix
 from tests.support.redis_topologies import MASTER_NAME, SentinelSetup
 from tests.transports.contract import Features, Harness, TransportContract
 from tests.transports.redis_streams.harness import (
     StreamsRig,
-    bounded_client,
     envelope,
-    fast_settings,
     make_rig,
+    rig_on,
 )
 from transports.redis_common import connect
 
@@ -34,17 +32,8 @@ FEATURES = Features(synchronous=False, ordered=True, retries_failures=True)
 
 @pytest.fixture
 def sentinel_rig(redis_sentinel: SentinelSetup, key_prefix: str) -> Iterator[StreamsRig]:
-    client = connect(redis_sentinel.url, "worker", block_ms=1_000)
-    rig = make_rig(client, fast_settings(key_prefix, redis_sentinel.url))
-    try:
+    with rig_on(redis_sentinel.url, key_prefix) as rig:
         yield rig
-    finally:
-        cleaner = bounded_client(redis_sentinel.url)
-        try:
-            delete_prefix(cleaner, key_prefix + "*")
-        finally:
-            cleaner.close()
-            client.close()
 
 
 @pytest.fixture
