@@ -1,16 +1,21 @@
 """``EventBus``: subscribe / unsubscribe / publish / clear, transport-agnostic.
 
-The bus is small and owns three parts, each usable alone:
+The bus is small and owns its parts, each usable alone:
 
 - a :class:`~app.core.events.registry.SubscriptionRegistry` (subscriptions, routing, known
   names) that hands out immutable dispatch plans, one per event name;
 - a :class:`~app.core.events.validation.PayloadValidator` (what ``publish`` checks);
-- an :class:`~app.core.events.inprocess.InProcessTransport` that runs the in-process handlers.
+- an :class:`~app.core.events.inprocess.InProcessTransport` that runs the in-process handlers;
+- a :class:`~app.core.events.publishing.Publisher` (the checked path: validation, remote
+  transports, observers, envelopes checked earlier) and a
+  :class:`~app.core.events.delivery.WorkerDelivery` (the worker side: admit, deliver).
+
+Its settings are stored on those parts (:mod:`~app.core.events.settings`).
 
 ``publish(name, payload)`` takes the plan of ``name``; with nothing to check, send or signal
 (validation off, in-process handlers only) it hands the payload straight to the in-process
-transport, and otherwise takes :meth:`_publish_checked`. The longest chain from ``publish``
-to a handler is ``publish → _publish_checked → InProcessTransport.run → handler``.
+transport, and otherwise to the publisher. The longest chain from ``publish`` to a handler is
+``publish → Publisher.publish → Publisher._dispatch → InProcessTransport.run → handler``.
 
 Thread safety: ``subscribe``, ``unsubscribe``, ``clear`` and ``configure`` take the
 registry's lock and replace the plans; ``publish`` reads them without locking and may run on
@@ -24,36 +29,21 @@ from typing import Any
 
 from app.log import get_logger, logging_configured
 
-from .context import (
-    current_dispatch,
-    dispatch_of,
-    enter_delivery,
-    envelope_of,
-    exit_delivery,
-    new_envelope,
-    producer_of_frame,
-    publisher_frame,
-)
+from .context import current_dispatch, publisher_frame
+from .delivery import WorkerDelivery
 from .envelope import Envelope
-from .exceptions import UnknownEventError
 from .inprocess import InProcessTransport
-from .instrumentation import HOOK, Tracing
-from .observed import observe_published, with_trace_context
+from .instrumentation import HOOK
 from .plans import INPROCESS
+from .publishing import Publisher
 from .registry import SubscriptionRegistry
 from .routing import Router
+from .settings import UNSET, Setting, Unset, apply_settings
 from .subscriptions import AnyHandler, Handler, Subscription
 from .transport import Transport
 from .validation import PayloadCheck, PayloadValidator
 
 __all__ = ["INPROCESS", "EventBus"]
-
-
-class _Unset:
-    """The type of :data:`_UNSET`: "argument not given" where ``None`` means something."""
-
-
-_UNSET = _Unset()
 
 
 class EventBus:
@@ -72,8 +62,8 @@ class EventBus:
         self.registry = SubscriptionRegistry()
         self.validator = PayloadValidator()
         self.inprocess = InProcessTransport()
-        self._log: Any = get_logger("eventbus")
-        self._debug = False
+        self.publisher = Publisher(self.registry, self.validator, self.inprocess)
+        self.workers = WorkerDelivery(self.registry, self.validator)
         self._checked = True  # validation, debug logging or an observer on: _refresh_flags
         logging_configured.connect(self._on_logging_configured, weak=True)
         HOOK.on_change(self._refresh_flags)
@@ -92,60 +82,9 @@ class EventBus:
         plan = self.registry.plans.get(event_type) or self.registry.plan(event_type)
         caller = publisher_frame(1)
         if plan.remote or self._checked:
-            self._publish_checked(event_type, data, plan.local, plan.remote, caller)
+            self.publisher.publish(event_type, data, plan, caller)
         elif plan.local:
             self.inprocess.run([event_type, data, caller, current_dispatch(), None], plan.local)
-
-    def _publish_checked(
-        self,
-        event_type: str,
-        data: dict[str, Any],
-        local: tuple[tuple[str, Handler], ...],
-        remote: tuple[tuple[Transport, tuple[Subscription, ...]], ...],
-        caller: Any,
-    ) -> None:
-        """``publish`` with validation, remote transports, debug logging and observers; in a
-        producer span when tracing."""
-        encoded = self.validator.check(event_type, data, bool(remote))
-        if self._debug:
-            count = len(local) + sum(len(subs) for _, subs in remote)
-            self._log.debug("event.published", event_type=str(event_type), handlers=count)
-        tracing = HOOK.tracing
-        if tracing is None:
-            self._dispatch(event_type, data, local, remote, caller, encoded=encoded, trace=None)
-            return
-        with tracing.publishing(event_type) as span:
-            trace = (tracing, span)
-            self._dispatch(event_type, data, local, remote, caller, encoded=encoded, trace=trace)
-
-    def _dispatch(
-        self,
-        event_type: str,
-        data: dict[str, Any],
-        local: tuple[tuple[str, Handler], ...],
-        remote: tuple[tuple[Transport, tuple[Subscription, ...]], ...],
-        caller: Any,
-        *,
-        encoded: str | None,
-        trace: tuple[Tracing, Any] | None,
-    ) -> None:
-        """Hand a checked event to its remote transports, then run its in-process handlers.
-        ``trace``: the tracer and the producer span the envelope's trace context comes from."""
-        parent = current_dispatch()
-        if remote:
-            envelope = new_envelope(event_type, data, producer_of_frame(caller), parent, encoded)
-            if trace is not None:
-                envelope = with_trace_context(envelope, *trace)
-            for transport, subs in remote:
-                transport.publish(envelope, subs)
-                observe_published(envelope, transport.name, len(subs))
-            dispatch = dispatch_of(envelope)
-        else:
-            dispatch = [event_type, data, caller, parent, None]
-        if HOOK.notify is not None and (local or not remote):
-            observe_published(envelope_of(dispatch), INPROCESS if local else "none", len(local))
-        if local:
-            self.inprocess.run(dispatch, local)
 
     def prepare(self, event_type: str, data: dict[str, Any], *, producer: str) -> Envelope:
         """Check an event as ``publish`` would and build its envelope, without sending it.
@@ -154,9 +93,7 @@ class EventBus:
         :meth:`publish_envelope` (and the outbox relay) without being checked again. Raises
         the same ``EventValidationError`` subclasses as ``publish``.
         """
-        plan = self.registry.plan(event_type)
-        encoded = self.validator.check(event_type, data, bool(plan.remote))
-        return new_envelope(event_type, data, producer, current_dispatch(), encoded)
+        return self.publisher.prepare(event_type, data, producer)
 
     def publish_envelope(
         self, envelope: Envelope, *, local: bool = True, remote: bool = True
@@ -168,25 +105,7 @@ class EventBus:
         under the usual failure policy. Nothing is checked again. ``remote=False`` means the
         caller keeps the remote part (the outbox): observers hear ``outbox`` as its transport.
         """
-        tracing = HOOK.tracing
-        if tracing is None:
-            self._deliver_envelope(envelope, local, remote)
-            return
-        with tracing.publishing(envelope.type) as span:
-            self._deliver_envelope(with_trace_context(envelope, tracing, span), local, remote)
-
-    def _deliver_envelope(self, envelope: Envelope, local: bool, remote: bool) -> None:
-        plan = self.registry.plan(envelope.type)
-        if remote:
-            for transport, subs in plan.remote:
-                transport.publish(envelope, subs)
-                observe_published(envelope, transport.name, len(subs))
-        elif plan.remote:
-            observe_published(envelope, "outbox", sum(len(subs) for _, subs in plan.remote))
-        if HOOK.notify is not None and (plan.local or not plan.remote):
-            observe_published(envelope, INPROCESS if plan.local else "none", len(plan.local))
-        if local and plan.local:
-            self.inprocess.run(dispatch_of(envelope), plan.local)
+        self.publisher.publish_envelope(envelope, local, remote)
 
     def send_remote_batch(self, envelopes: Sequence[Envelope]) -> None:
         """Hand many prepared envelopes to their remote transports, batched per transport.
@@ -195,20 +114,7 @@ class EventBus:
         call (one round trip); others get one ``publish`` per item. Raises
         ``TransportError`` if any batch fails: then some items may have been sent.
         """
-        batches: dict[int, tuple[Transport, list[tuple[Envelope, tuple[Subscription, ...]]]]] = {}
-        for envelope in envelopes:
-            for transport, subs in self.registry.plan(envelope.type).remote:
-                batches.setdefault(id(transport), (transport, []))[1].append((envelope, subs))
-        for transport, items in batches.values():
-            publish_batch = getattr(transport, "publish_batch", None)
-            if publish_batch is not None:
-                publish_batch(items)
-            else:
-                for envelope, subs in items:
-                    transport.publish(envelope, subs)
-            if HOOK.notify is not None:
-                for envelope, subs in items:
-                    observe_published(envelope, transport.name, len(subs))
+        self.publisher.send_remote_batch(envelopes)
 
     def validate_event(self, event_type: str, data: Any) -> None:
         """Make ``publish()``'s checks without publishing. Raises the same errors."""
@@ -223,14 +129,12 @@ class EventBus:
     def handler(self, handler_id: str) -> Handler:
         """How to call the handler registered under ``handler_id`` with a payload (one that
         receives the envelope gets the current event's); :class:`UnknownHandlerError` if none."""
-        return self.registry.call(handler_id)
+        return self.workers.handler(handler_id)
 
     def admit(self, envelope: Envelope) -> None:
         """Raise an ``EventValidationError`` unless ``publish()`` would have sent
         ``envelope``: a known name (strict mode), then ``PayloadValidator.admit``."""
-        if self.registry.strict and envelope.type not in self.registry.known:
-            raise UnknownEventError(f"{envelope.type!r} is not a member of EventType")
-        self.validator.admit(envelope)
+        self.workers.admit(envelope)
 
     def deliver(self, handler_id: str, envelope: Envelope) -> None:
         """Run one handler for one envelope taken from a transport (worker side).
@@ -242,15 +146,9 @@ class EventBus:
         but the last (another attempt cannot succeed). The handler runs with the envelope as
         the current event (and its correlation id) until it returns.
         """
-        call = self.registry.call(handler_id)
-        self.admit(envelope)
-        tokens = enter_delivery(envelope)
-        try:
-            call(envelope.payload)
-        finally:
-            exit_delivery(tokens)
+        self.workers.deliver(handler_id, envelope)
 
-    # -- subscriptions and settings (the registry's, see there) ------------------------------------
+    # -- subscriptions (the registry's, see there) -----------------------------------------------
 
     def subscribe(
         self,
@@ -298,6 +196,8 @@ class EventBus:
         """The subscriptions an event named ``event_type`` reaches, one per handler id."""
         return self.registry.subscriptions_for(event_type)
 
+    # -- settings (stored on the parts, see app.core.events.settings) ----------------------------
+
     def configure(
         self,
         *,
@@ -309,7 +209,7 @@ class EventBus:
         max_json_depth: int | None = None,
         log_full_errors: bool | None = None,
         raise_handler_errors: bool | None = None,
-        schema_check: PayloadCheck | _Unset | None = _UNSET,
+        schema_check: PayloadCheck | Unset | None = UNSET,
     ) -> None:
         """Apply settings (``None`` leaves one unchanged; ``schema_check=None`` removes the
         check) and re-route every subscription.
@@ -317,60 +217,50 @@ class EventBus:
         ``transports`` maps names to ready transports; ``"inprocess"`` needs no entry.
         Subscriptions made with an explicit transport keep it; the others follow ``router``.
         """
-        if validate is not None:
-            self.validator.validate = validate
-        if max_payload_bytes is not None:
-            self.validator.max_payload_bytes = max_payload_bytes
-        if max_json_depth is not None:
-            self.validator.max_json_depth = max_json_depth
-        if log_full_errors is not None:
-            self.inprocess.log_full_errors = log_full_errors
-        if not isinstance(schema_check, _Unset):
-            self.validator.schema_check = schema_check
-        if raise_handler_errors is not None:
-            self.inprocess.raise_handler_errors = raise_handler_errors
-        self.registry.configure(router=router, transports=transports, strict=strict)
+        apply_settings(
+            self.registry,
+            self.validator,
+            self.inprocess,
+            router=router,
+            transports=transports,
+            strict=strict,
+            validate=validate,
+            max_payload_bytes=max_payload_bytes,
+            max_json_depth=max_json_depth,
+            log_full_errors=log_full_errors,
+            raise_handler_errors=raise_handler_errors,
+            schema_check=schema_check,
+        )
         self._refresh_flags()
 
-    @property
-    def router(self) -> Router:
-        """The router in force."""
-        return self.registry.router
-
-    @property
-    def transports(self) -> Mapping[str, Transport]:
-        """The configured remote transports by name."""
-        return self.registry.transports
-
-    @property
-    def known_events(self) -> frozenset[str]:
-        """The event names accepted in strict mode (by default every ``EventType`` name)."""
-        return self.registry.known
-
-    @property
-    def strict(self) -> bool:
-        """Whether unknown event names are errors (``EVENTBUS_STRICT``)."""
-        return self.registry.strict
-
-    @property
-    def validate(self) -> bool:
-        """Whether every payload is checked (``EVENTBUS_VALIDATE_PAYLOADS``)."""
-        return self.validator.validate
-
-    @property
-    def max_payload_bytes(self) -> int:
-        """The encoded payload size limit (``EVENTBUS_MAX_PAYLOAD_BYTES``)."""
-        return self.validator.max_payload_bytes
-
-    @property
-    def max_json_depth(self) -> int:
-        """The deepest payload nesting accepted (``EVENTBUS_MAX_JSON_DEPTH``)."""
-        return self.validator.max_json_depth
-
-    @property
-    def log_full_errors(self) -> bool:
-        """Whether handler errors are recorded unredacted (``EVENTBUS_LOG_FULL_ERRORS``)."""
-        return self.inprocess.log_full_errors
+    router = Setting["EventBus", Router](lambda bus: bus.registry.router, "The router in force.")
+    transports = Setting["EventBus", Mapping[str, Transport]](
+        lambda bus: bus.registry.transports, "The configured remote transports by name."
+    )
+    known_events = Setting["EventBus", frozenset[str]](
+        lambda bus: bus.registry.known,
+        "The event names accepted in strict mode (by default every ``EventType`` name).",
+    )
+    strict = Setting["EventBus", bool](
+        lambda bus: bus.registry.strict,
+        "Whether unknown event names are errors (``EVENTBUS_STRICT``).",
+    )
+    validate = Setting["EventBus", bool](
+        lambda bus: bus.validator.validate,
+        "Whether every payload is checked (``EVENTBUS_VALIDATE_PAYLOADS``).",
+    )
+    max_payload_bytes = Setting["EventBus", int](
+        lambda bus: bus.validator.max_payload_bytes,
+        "The encoded payload size limit (``EVENTBUS_MAX_PAYLOAD_BYTES``).",
+    )
+    max_json_depth = Setting["EventBus", int](
+        lambda bus: bus.validator.max_json_depth,
+        "The deepest payload nesting accepted (``EVENTBUS_MAX_JSON_DEPTH``).",
+    )
+    log_full_errors = Setting["EventBus", bool](
+        lambda bus: bus.inprocess.log_full_errors,
+        "Whether handler errors are recorded unredacted (``EVENTBUS_LOG_FULL_ERRORS``).",
+    )
 
     @property
     def raise_handler_errors(self) -> bool:
@@ -386,10 +276,10 @@ class EventBus:
 
     def _refresh_flags(self) -> None:
         observed = HOOK.notify is not None or HOOK.tracing is not None
-        self._checked = self.validator.validate or self._debug or observed
+        self._checked = self.validator.validate or self.publisher.debug or observed
 
     def _on_logging_configured(self, sender: Any, **extra: Any) -> None:
-        self._log = get_logger("eventbus")
-        self.inprocess.log = self._log
-        self._debug = extra.get("level", 20) <= 10
+        log = get_logger("eventbus")
+        self.publisher.log = self.inprocess.log = log
+        self.publisher.debug = extra.get("level", 20) <= 10
         self._refresh_flags()
