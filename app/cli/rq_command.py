@@ -4,8 +4,10 @@ RQ's CLI knows nothing of the bus's settings: run by hand, ``rq worker`` listens
 named after the default key prefix and idles silently when the app uses another one. This
 command prints the line that matches the settings in effect (queues under
 ``EVENTBUS_KEY_PREFIX``, ``EVENTBUS_REDIS_URL`` with any password masked, the bus's safe
-worker and job classes, RQ's JSON serializer), as shell that can be pasted or run with
-``eval "$(flask --app wsgi events rq-command)"`` when the URL holds no password.
+worker and job classes, RQ's JSON serializer, and for a ``redis+sentinel://`` URL the client
+class that reads it), as shell that can be pasted or run with
+``eval "$(flask --app wsgi events rq-command)"`` when the URL holds no password. A Redis
+Cluster URL, which RQ cannot use, is refused in one line (exit status 1).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def rq_command_command() -> None:
     from app.core.events.exceptions import ConfigurationError
 
     try:
-        from transports.rq_queue import rq_command
+        from transports.rq_queue.command import rq_command
     except ModuleNotFoundError as exc:
         raise click.ClickException(
             f"the RQ transport needs {exc.name!r}: pip install 'flask-eventbus[redis]'"

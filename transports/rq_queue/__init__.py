@@ -4,13 +4,17 @@ Named ``rq_queue`` so that it never shadows the ``rq`` library. The package's pu
 are re-exported here; the modules beside this file hold them: ``transport`` (publishing and
 the operator hooks ``from_config``, ``dead_letter_store`` and ``stats``), ``dispatcher`` (the
 one function every bus job runs), ``worker`` (the safe job and worker classes RQ's own
-``rq worker --worker-class transports.rq_queue.BusWorker`` runs), ``dead_letters`` (failed
-jobs as dead letters), ``stats``, ``settings`` and ``testing`` (burst draining in tests).
+``rq worker --worker-class transports.rq_queue.BusWorker`` runs), ``command`` (the
+``rq worker`` line for an app), ``connection`` (the client class RQ's CLI needs for a
+Sentinel URL), ``dead_letters`` (failed jobs as dead letters), ``stats``, ``settings`` and
+``testing`` (burst draining in tests).
 """
 
 from __future__ import annotations
 
 from ..redis_common import mask_url
+from .command import rq_command
+from .connection import BusRedis
 from .dead_letters import RQDeadLetterStore
 from .dispatcher import DISPATCHER_NAME, dispatch, install, installed, runtime, uninstall
 from .settings import RQSettings
@@ -23,12 +27,12 @@ from .worker import (
     build_worker,
     resolve_queues,
     routed_handlers,
-    rq_command,
 )
 
 __all__ = [
     "DISPATCHER_NAME",
     "BusJob",
+    "BusRedis",
     "BusSimpleWorker",
     "BusWorker",
     "RQDeadLetterStore",

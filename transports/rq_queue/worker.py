@@ -10,7 +10,7 @@
   job, so a forked work horse inherits it.
 
 RQ's own CLI runs them (see ``docs/transports/rq.md``); ``flask --app wsgi events
-rq-command`` prints the line for the app's settings (:func:`rq_command`), e.g.::
+rq-command`` prints the line for the app's settings (``command.rq_command``), e.g.::
 
     rq worker --url redis://127.0.0.1:6379/0 --worker-class transports.rq_queue.BusWorker \\
         --job-class transports.rq_queue.BusJob --serializer rq.serializers.JSONSerializer \\
@@ -21,7 +21,6 @@ and so does ``flask --app wsgi events rq-worker``, via :func:`build_worker`.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +33,7 @@ from rq.worker import BaseWorker, SimpleWorker, Worker
 
 from app.core.events.exceptions import ConfigurationError, MalformedEnvelopeError
 
-from ..redis_common import connect_master, mask_url
+from ..redis_common import connect_master
 from . import dispatcher
 from .dispatcher import DISPATCHER_NAME, LEGACY_DISPATCHER_NAMES, dispatch
 from .job_hash import restore_tolerantly
@@ -52,7 +51,6 @@ __all__ = [
     "build_worker",
     "resolve_queues",
     "routed_handlers",
-    "rq_command",
 ]
 
 HEARTBEAT_GRACE = 60
@@ -222,40 +220,6 @@ def routed_handlers(app: Flask, queues: Sequence[str] = ()) -> list[str]:
             if sub.transport == "rq" and settings.queue_for(sub.handler_id) in served
         }
     )
-
-
-def rq_command(app: Flask) -> list[str]:
-    """RQ's own ``rq worker`` command line for ``app``'s settings (queues, Redis, classes).
-
-    The classes are named from the objects themselves (:func:`import_path`), so the line
-    stays right when they move. A password in the Redis URL is masked (``***``): put it
-    back, or give the URL in ``RQ_REDIS_URL`` and drop ``--url``.
-    """
-    settings = RQSettings.from_config(app.config)
-    return [
-        "rq",
-        "worker",
-        "--url",
-        mask_url(settings.redis_url),
-        "--worker-class",
-        import_path(BusWorker),
-        "--job-class",
-        import_path(BusJob),
-        "--serializer",
-        import_path(JSONSerializer),
-        "--disable-job-desc-logging",
-        "--with-scheduler",
-        *settings.queue_names(),
-    ]
-
-
-def import_path(cls: type) -> str:
-    """The dotted path RQ imports ``cls`` by: its package's when the package exports it."""
-    module = cls.__module__
-    package = module.rpartition(".")[0]
-    if package and getattr(sys.modules.get(package), cls.__qualname__, None) is cls:
-        module = package
-    return f"{module}.{cls.__qualname__}"
 
 
 def build_worker(

@@ -11,14 +11,15 @@ import redis
 from flask import current_app
 
 from app.core.events import current_event
+from transports.redis_common import connect_master
 
 __all__ = ["attempt", "client", "key", "mark", "record"]
 
 
 @cache
 def client(url: str) -> redis.Redis:
-    """One client per URL in this process."""
-    return redis.Redis.from_url(url)
+    """One client per URL in this process (a Sentinel URL: the master it names)."""
+    return connect_master(url)
 
 
 def key(name: str) -> str:
