@@ -17,7 +17,9 @@ Attributes follow OpenTelemetry's messaging semantic conventions: ``messaging.sy
 ``messaging.message.id`` (the event id), ``messaging.message.conversation_id`` (the
 correlation id) and ``messaging.consumer.group.name`` (the handler id), plus
 ``eventbus.transport``. A handler that raises marks its span as an error with the exception
-recorded (class and message; never the payload).
+recorded redacted (``redaction.redacted_error``): its class, the message the logs record
+(payload strings replaced, database errors reduced to class, SQLSTATE and constraint) and
+its frames; ``EVENTBUS_LOG_FULL_ERRORS`` keeps the message whole.
 
 Spans go to the tracer provider the application configured (``opentelemetry.trace``'s
 global one unless one is given); while none is configured, no span is started at all (one
@@ -37,6 +39,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from app.core.events.envelope import Envelope
 from app.core.events.instrumentation import HOOK
+from app.core.events.redaction import redacted_error
 
 __all__ = ["SYSTEM", "BusTracing", "install_tracing", "uninstall_tracing"]
 
@@ -148,9 +151,28 @@ class BusTracing:
             try:
                 yield span
             except Exception as exc:
-                span.record_exception(exc)
-                span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+                _record_failure(span, exc, envelope)
                 raise
+
+
+def _record_failure(span: Any, exc: Exception, envelope: Envelope | None) -> None:
+    """Mark ``span`` failed with ``exc`` redacted: never its message, locals or chained
+    errors (``instrumentation``'s redaction contract)."""
+    payload = envelope.payload if envelope is not None else None
+    error = redacted_error(exc, payload, full=HOOK.full_errors)
+    span.record_exception(
+        error,
+        attributes={
+            "exception.type": error.error_class,
+            "exception.message": error.message,
+            "exception.stacktrace": (
+                f"Traceback (most recent call last):\n{error.stack}{error}"
+                if error.stack
+                else str(error)
+            ),
+        },
+    )
+    span.set_status(Status(StatusCode.ERROR, error.error_class))
 
 
 def install_tracing(tracer_provider: trace.TracerProvider | None = None) -> BusTracing:

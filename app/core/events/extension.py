@@ -21,6 +21,7 @@ from app.core.events import context
 from app.core.events.bus import INPROCESS, EventBus
 from app.core.events.envelope import new_event_id
 from app.core.events.exceptions import ConfigurationError
+from app.core.events.instrumentation import HOOK
 from app.core.events.payloads import check_declared_payload
 from app.core.events.routing import Router
 from app.core.events.transport import Transport
@@ -64,6 +65,7 @@ def init_app(app: Flask, bus: EventBus) -> EventBusState:
         raise_handler_errors=bool(config["EVENTBUS_RAISE_HANDLER_ERRORS"]),
         schema_check=check_declared_payload,
     )
+    HOOK.full_errors = bool(config["EVENTBUS_LOG_FULL_ERRORS"])  # observers' redaction
     state = EventBusState(bus, router, transports)
     app.extensions["eventbus"] = state
     app.before_request(_bind_request_id)

@@ -14,6 +14,16 @@ attribute read and a ``None`` check::
     if notify is not None:
         notify(Observation(...))
 
+Redaction contract: an observer never sees a handler's exception itself. A FAILED
+observation's ``error`` is a :class:`~app.core.events.redaction.RedactedError`: ``str()`` is
+the text the logs and dead letters record (payload strings replaced, database errors reduced
+to class, SQLSTATE and constraint), ``error_class`` the handler's exception class name,
+``stack`` its frames as text (no message, no traceback object, so no frame locals);
+``EVENTBUS_LOG_FULL_ERRORS`` (``Hook.full_errors``) keeps the text whole. The tracer is
+handed the raw exception inside its ``handling`` block (it must re-raise it) and MUST record
+only ``redaction.redacted_error(exc, payload, full=HOOK.full_errors)`` on its span;
+``app.observability.tracing.BusTracing`` does.
+
 Observers run synchronously on the thread that made the observation, in the order they were
 added; they MUST be quick and MUST NOT raise: an exception from an observer is logged (once
 per observer and exception class) and swallowed, so instrumentation never changes delivery.
@@ -71,7 +81,8 @@ class Observation(NamedTuple):
     (HANDLED, FAILED) or the hand-over's (PUBLISHED). ``envelope`` is ``None`` when the
     worker could not rebuild one (a malformed entry dead-lettered). ``payload`` is the
     published dict on PUBLISHED (for the ``event_published`` signal); observers that log or
-    display MUST NOT show it.
+    display MUST NOT show it. ``error`` (FAILED only) is the handler's exception redacted, a
+    ``RedactedError`` (see the module docstring), never the exception itself.
     """
 
     kind: Kind
@@ -109,7 +120,8 @@ class Tracing(Protocol):
     def handling(
         self, envelope: Envelope | None, event_type: str, handler_id: str, transport: str
     ) -> AbstractContextManager[Any]:
-        """The consumer span of one handler call; re-raises what the block raises."""
+        """The consumer span of one handler call; re-raises what the block raises, and
+        records it only redacted (see the module docstring)."""
         ...
 
 
@@ -121,6 +133,9 @@ class Hook:
         """Call with an observation; ``None`` while nothing observes (the only check)."""
         self.tracing: Tracing | None = None
         """Spans around publishes and handler calls; ``None`` unless tracing is on."""
+        self.full_errors = False
+        """Whether observers and spans get handler errors unredacted
+        (``EVENTBUS_LOG_FULL_ERRORS`` of the app built last: the process has one bus)."""
         self._lock = threading.Lock()
         self._observers: tuple[Observer, ...] = ()
         self._listeners: list[weakref.WeakMethod[Callable[[], None]]] = []

@@ -17,6 +17,7 @@ from typing import Any
 
 from .envelope import Envelope
 from .instrumentation import HOOK, Kind, Observation, Tracing
+from .redaction import redacted_error
 
 __all__ = ["call_observed", "observe_outcome", "observe_published", "with_trace_context"]
 
@@ -29,7 +30,8 @@ def call_observed(
     transport: str,
     envelope: Envelope | Callable[[], Envelope | None] | None,
 ) -> None:
-    """Run ``call()``; report it (see the module docstring); re-raise what it raises.
+    """Run ``call()``; report it (see the module docstring); re-raise what it raises (the
+    FAILED observation carries it redacted: ``instrumentation``'s redaction contract).
 
     ``envelope`` may be a function that builds it, called only when something observes.
     """
@@ -48,6 +50,7 @@ def call_observed(
             call()
     except Exception as exc:
         if notify is not None:
+            payload = event.payload if event is not None else None
             notify(
                 Observation(
                     Kind.FAILED,
@@ -56,7 +59,7 @@ def call_observed(
                     handler_id,
                     time.perf_counter() - started,
                     event,
-                    error=exc,
+                    error=redacted_error(exc, payload, full=HOOK.full_errors),
                     error_class=type(exc).__name__,
                 )
             )

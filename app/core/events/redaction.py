@@ -16,6 +16,9 @@ carrying it). By default:
 With ``EVENTBUS_LOG_FULL_ERRORS`` on (``full=True``) the message is kept whole, for debugging.
 :func:`log_fields` gives the matching structlog fields: a redacted ``error`` and the stack
 frames without any exception message, or ``exc_info`` itself when ``full``.
+:func:`redacted_error` gives the same as an exception object, :class:`RedactedError`: what the
+instrumentation hook's observers (signals, metrics, dashboard) and the tracer's spans get in
+place of a handler's exception (``instrumentation``'s contract).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ __all__ = [
     "RedactedError",
     "describe_error",
     "log_fields",
+    "redacted_error",
     "redacted_message",
 ]
 
@@ -48,12 +52,20 @@ class RedactedError(EventBusError):
 
     Raised in place of the handler's exception where a library records the exception itself
     (RQ stores its traceback), with ``from None``: the original's message is not chained.
-    ``error_class`` is the original exception's class name.
+    ``error_class`` is the original exception's class name; ``stack`` the handler's frames as
+    text, without any exception message (``""`` if unknown). It never holds the original
+    exception nor its traceback object (whose frames' locals hold the payload).
     """
 
-    def __init__(self, text: str, error_class: str) -> None:
+    def __init__(self, text: str, error_class: str, stack: str = "") -> None:
         super().__init__(text)
         self.error_class = error_class
+        self.stack = stack
+
+    @property
+    def message(self) -> str:
+        """The text without its leading ``"<error_class>: "``."""
+        return str(self).removeprefix(f"{self.error_class}: ")
 
 
 def describe_error(exc: BaseException, payload: Any = None, *, full: bool = False) -> str:
@@ -79,17 +91,34 @@ def redacted_message(exc: BaseException, payload: Any = None, *, full: bool = Fa
     return describe_error(exc, payload, full=full).removeprefix(f"{type(exc).__name__}: ")
 
 
+def redacted_error(exc: BaseException, payload: Any = None, *, full: bool = False) -> RedactedError:
+    """``exc`` as the instrumentation hook's observers and the tracer get it: a
+    :class:`RedactedError` with :func:`describe_error`'s text and the frames as text (both
+    unredacted when ``full``). A :class:`RedactedError` is returned as it is."""
+    if isinstance(exc, RedactedError):
+        return exc
+    return RedactedError(
+        describe_error(exc, payload, full=full), type(exc).__name__, _stack(exc, payload, full)
+    )
+
+
 def log_fields(exc: BaseException, payload: Any = None, *, full: bool = False) -> dict[str, Any]:
     """structlog fields for a failed handler: ``exc_info`` when ``full``, else the redacted
     ``error`` and ``error_class`` and ``stack`` (the frames, no exception message)."""
     if full:
         return {"exc_info": exc}
-    frames = "".join(traceback.format_tb(exc.__traceback__)) if exc.__traceback__ else ""
     return {
         "error_class": type(exc).__name__,
         "error": describe_error(exc, payload),
-        "stack": _without_payload_strings(frames, payload)[-4000:],
+        "stack": _stack(exc, payload, False),
     }
+
+
+def _stack(exc: BaseException, payload: Any, full: bool) -> str:
+    """The frames of ``exc``'s traceback as text (source lines, never exception messages),
+    payload strings replaced unless ``full``; the last 4,000 characters."""
+    frames = "".join(traceback.format_tb(exc.__traceback__)) if exc.__traceback__ else ""
+    return (frames if full else _without_payload_strings(frames, payload))[-4000:]
 
 
 def _database_error(exc: BaseException) -> str | None:

@@ -10,7 +10,9 @@ thread that made the observation and must not raise (an exception is logged and 
 - ``event_published``: ``payload``, ``handler_count``, ``event_id``, once per transport
   that took the event (``inprocess`` for in-process handlers, ``none`` for no handler).
 - ``handler_succeeded``: ``handler_id``, ``event_id``, ``duration_s``.
-- ``handler_failed``: ``handler_id``, ``event_id``, ``error``, ``duration_s``.
+- ``handler_failed``: ``handler_id``, ``event_id``, ``error``, ``duration_s``; ``error`` is
+  the handler's exception redacted (a ``RedactedError``: ``error_class`` names the original
+  class; see ``instrumentation``'s redaction contract), never the exception itself.
 - ``handler_retried``: ``handler_id``, ``event_id``, ``error_class`` (a worker will try again).
 - ``event_dead_lettered``: ``handler_id``, ``event_id`` (``None`` if malformed),
   ``error_class``, ``reason``.

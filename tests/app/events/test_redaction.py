@@ -10,7 +10,13 @@ import sqlalchemy as sa
 from structlog.testing import capture_logs
 
 from app.core.events import EventBus, EventType
-from app.core.events.redaction import REDACTED, describe_error, log_fields
+from app.core.events.redaction import (
+    REDACTED,
+    RedactedError,
+    describe_error,
+    log_fields,
+    redacted_error,
+)
 
 MARKER = "canary-7f3a"
 PAYLOAD = {"patient_id": "p1", "clinic_id": "c1", "email": f"{MARKER}@example.org"}
@@ -88,3 +94,26 @@ def test_the_in_process_failure_log_is_redacted_unless_full_errors(
         bus.publish(EventType.PATIENT_CREATED, PAYLOAD)
     [entry] = [log for log in logs if log["event"] == "handler.failed"]
     assert (MARKER in str(entry)) is full
+
+
+def test_observers_get_a_redacted_error_without_the_traceback_object() -> None:
+    def handler(payload: dict[str, Any]) -> None:
+        secret = payload["email"]  # a frame local: a locals-capturing reporter would show it
+        raise ValueError(f"bad {secret}")
+
+    try:
+        handler(PAYLOAD)
+    except ValueError as caught:
+        exc = caught
+    error = redacted_error(exc, PAYLOAD)
+    assert isinstance(error, RedactedError)
+    assert (str(error), error.message, error.error_class) == (
+        "ValueError: bad [redacted]",
+        "bad [redacted]",
+        "ValueError",
+    )
+    assert "in handler" in error.stack and MARKER not in error.stack
+    assert error.__traceback__ is None and error.__cause__ is None and error.__context__ is None
+    assert redacted_error(error) is error
+    full = redacted_error(exc, PAYLOAD, full=True)
+    assert full.message == f"bad {PAYLOAD['email']}", "EVENTBUS_LOG_FULL_ERRORS keeps it whole"

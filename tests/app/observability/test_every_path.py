@@ -16,6 +16,7 @@ import redis
 from flask import Flask
 
 from app.core.events.instrumentation import HOOK, Kind, Observation
+from app.core.events.redaction import RedactedError
 from tests.app.observability_support import observers_restored
 from tests.support.redis_server import RedisServer, delete_prefix
 from tests.support.schema import make_app
@@ -170,7 +171,8 @@ def test_in_process(
     assert all(o.transport == "inprocess" for o in recorded)
     failed = next(o for o in recorded if o.kind is Kind.FAILED)
     assert failed.envelope is not None
-    assert isinstance(failed.error, RuntimeError)
+    assert isinstance(failed.error, RedactedError), "observers never get the raw exception"
+    assert failed.error_class == failed.error.error_class == "RuntimeError"
 
 
 @pytest.mark.redis
