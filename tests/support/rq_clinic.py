@@ -35,6 +35,7 @@ from rq.serializers import JSONSerializer
 
 from app.core.events.envelope import Envelope
 from app.core.events.testing import EventRecorder, RecordedEvent
+from tests.support.processes import start_in_session, stop_tree
 from tests.support.redis_server import delete_prefix
 from tests.support.rq_observed_worker import events_key, sent_key
 from tests.support.rq_workers import (
@@ -186,22 +187,11 @@ def running_clinic_rq_worker(redis_url: str, directory: Path) -> Iterator[Clinic
     log_path = directory / "rq-worker.log"
     client = redis.Redis.from_url(redis_url)
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=log)
+        process = start_in_session(command, env, cwd=REPO_ROOT, output=log)
     worker = ClinicRQWorker(redis_url, prefix, f"sqlite:///{database}", client, process, log_path)
     try:
         yield worker
     finally:
-        _stop(process)
+        stop_tree(process)  # warm stop, then its whole tree, by pid
         delete_rq_keys(client, prefix)
         client.close()
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Warm shutdown (SIGTERM), then SIGKILL after 20 s; only this pid."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)

@@ -4,8 +4,8 @@ For the RQ transport's own tests and for end-to-end suites (the clinic app with 
 routed to RQ): build the app's ``FLASK_*`` environment with :func:`app_environment`, start
 ``rq worker`` (or ``flask events rq-worker``) with :func:`rq_worker_command` /
 :func:`flask_worker_command`, run it to the end with :func:`run_worker` (burst mode, bounded),
-and delete every key of a test prefix with :func:`delete_rq_keys`. Processes are ended only by
-the pid this module started.
+and delete every key of a test prefix with :func:`delete_rq_keys`. Each process starts in its
+own session and is ended with its whole tree, by pid (``tests.support.processes``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from tests.support.processes import end, start_in_session
 from tests.support.redis_server import delete_prefix
 from tests.support.schema import prepare_database
 
@@ -104,28 +105,25 @@ def flask_worker_command(*options: str) -> list[str]:
 
 
 def start_worker(command: Sequence[str], env: Mapping[str, str]) -> subprocess.Popen[str]:
-    """Start a worker process in the repository root; the caller ends it by its pid."""
-    return subprocess.Popen(
-        list(command),
-        cwd=REPO_ROOT,
-        env=dict(env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    """Start a worker process in the repository root, in its own session; the caller ends
+    it with its whole tree (``tests.support.processes``: ``end`` or ``stop_tree``)."""
+    return start_in_session(command, env, cwd=REPO_ROOT, output=subprocess.PIPE, text=True)
 
 
 def run_worker(
     command: Sequence[str], env: Mapping[str, str], timeout: float = 120.0
 ) -> subprocess.CompletedProcess[str]:
-    """Run a burst worker to completion (killed, by its pid, after ``timeout`` seconds)."""
+    """Run a burst worker to completion (killed with its tree after ``timeout`` seconds)."""
     process = start_worker(command, env)
     try:
         output, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        process.kill()
+        end(process)
         output, _ = process.communicate()
         raise AssertionError(f"worker still running after {timeout}s:\n{output}") from None
+    except BaseException:  # interrupted (a test timeout): never leave the tree running
+        end(process)
+        raise
     return subprocess.CompletedProcess(list(command), process.returncode, output, "")
 
 

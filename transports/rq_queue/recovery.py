@@ -13,26 +13,38 @@ until the worker holding the queue's scheduler lock moves it). Three gaps, measu
   beaten for ``stale_after_s`` (its scheduler beats every second), so the next maintenance
   run of a live worker takes it;
 - a worker killed during maintenance leaves RQ's 899 s maintenance lock:
-  :func:`maintenance_lock_ttl` gives the bus's workers a lock of a few intervals instead.
+  :func:`maintenance_lock_ttl` gives the bus's workers a lock of a few intervals instead;
+- RQ marks a job STARTED only in the work horse: a worker killed after taking a job (onto the
+  queue's intermediate list) but before its horse started it leaves the job QUEUED there, its
+  started-registry entry is dropped unread (not STARTED) and RQ fails it only a minute after
+  a maintenance run first saw it: :func:`recover_unstarted_jobs` handles it like any
+  abandoned job as soon as its claim has lapsed.
 
 The documented bound (``docs/transports/rq.md``) follows from these.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+from rq.job import JobStatus
 from rq.scheduler import SCHEDULER_KEY_TEMPLATE, RQScheduler
-from rq.utils import now, utcparse
+from rq.utils import now, utcformat, utcparse
 
 __all__ = [
     "SCHEDULER_STALE_AFTER_S",
+    "UNSTARTED_REASON",
     "dequeue_timeout",
     "maintenance_lock_ttl",
+    "recover_unstarted_jobs",
     "release_stale_scheduler_locks",
 ]
+
+UNSTARTED_REASON = "AbandonedJobError: the worker that took this job stopped before the job started"
+"""The failure recorded (and, after the last attempt, listed by ``flask events dlq``)."""
 
 SCHEDULER_STALE_AFTER_S = 30
 """A scheduler silent this long is dead (it beats every second)."""
@@ -82,3 +94,68 @@ def _older_than(beat: bytes, seconds: float) -> bool:
         return bool(now() - utcparse(beat.decode()) > timedelta(seconds=seconds))
     except (ValueError, UnicodeDecodeError):
         return True  # an unreadable heartbeat is no proof of life
+
+
+def recover_unstarted_jobs(worker: Any, queue: Any, grace_s: float) -> list[str]:
+    """Retry or fail ``queue``'s jobs that a dead worker took but never started; return them.
+
+    A QUEUED job on the queue's intermediate list (and not back on the queue) is abandoned
+
+    - at once when its started-registry entries have all expired: the worker that prepared its
+      execution stopped beating (RQ's own test for a STARTED job);
+    - with no such entry (the worker died right after ``BLMOVE``), once maintenance has seen
+      it unclaimed for more than ``grace_s`` (a live worker claims it within milliseconds);
+      the mark names the job's ``enqueued_at``, so a later attempt starts afresh.
+
+    An abandoned job goes through ``worker.handle_job_failure`` (one attempt used: retried if
+    attempts are left, else failed with :data:`UNSTARTED_REASON`). Run under the queue's
+    maintenance lock, before RQ's registry cleaning drops the expired entries.
+    """
+    connection = worker.connection
+    intermediate = queue.intermediate_queue_key
+    started = queue.started_job_registry.key
+    at = time.time()
+    entries: dict[str, list[tuple[bytes, float]]] = {}
+    for member, score in connection.zrange(started, 0, -1, withscores=True):
+        job_id = member.decode(errors="replace").rpartition(":")[0]
+        entries.setdefault(job_id, []).append((member, score))
+    recovered = []
+    for raw in dict.fromkeys(connection.lrange(intermediate, 0, -1)):
+        job_id = raw.decode(errors="replace")
+        mark = f"{intermediate}:unclaimed_since:{job_id}"
+        held = entries.get(job_id, [])
+        if any(score > at for _, score in held):
+            connection.delete(mark)  # a live worker runs it
+            continue
+        job = queue.fetch_job(job_id)
+        if job is None or job.get_status(refresh=False) != JobStatus.QUEUED:
+            continue  # gone, or STARTED (RQ's abandoned-job handling), or done
+        if connection.lpos(queue.key, job_id) is not None:
+            continue  # enqueued again: this entry is a leftover
+        stamp = utcformat(job.enqueued_at) if job.enqueued_at else "-"
+        if not held and not _unclaimed_for(connection, mark, stamp, at, grace_s):
+            continue
+        worker.handle_job_failure(job, queue, exc_string=UNSTARTED_REASON)
+        with connection.pipeline() as pipeline:
+            pipeline.lrem(intermediate, 0, job_id)
+            if held:
+                pipeline.zrem(started, *(member for member, _ in held))
+            pipeline.delete(mark)
+            pipeline.execute()
+        recovered.append(job_id)
+    return recovered
+
+
+def _unclaimed_for(connection: Any, mark: str, stamp: str, at: float, grace_s: float) -> bool:
+    """Whether the mark says this enqueue of the job was seen unclaimed over ``grace_s`` ago
+    (the first sighting sets the mark and answers no)."""
+    stored = connection.get(mark)
+    if stored is not None:
+        seen_stamp, _, since = stored.decode(errors="replace").rpartition("|")
+        try:
+            if seen_stamp == stamp:
+                return at - float(since) > grace_s
+        except ValueError:
+            pass
+    connection.set(mark, f"{stamp}|{at}", ex=86_400)
+    return False

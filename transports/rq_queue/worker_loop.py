@@ -13,7 +13,8 @@ does not restart it. :class:`GuardedWorkerLoop`:
 - runs a job's failure into the registry of the queue it was found on, whatever its hash says
   its ``origin`` is;
 - bounds recovery after a killed worker (``recovery``): idle waits end at each maintenance
-  interval, a dead scheduler's lock is freed, the maintenance lock lapses in a few intervals.
+  interval, a dead scheduler's lock is freed, the maintenance lock lapses in a few intervals,
+  a job its dead worker took but never started is retried (or failed) once its claim lapsed.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from .recovery import (
     SCHEDULER_STALE_AFTER_S,
     dequeue_timeout,
     maintenance_lock_ttl,
+    recover_unstarted_jobs,
     release_stale_scheduler_locks,
 )
 
@@ -47,6 +49,15 @@ class GuardedWorkerLoop(BaseWorker):
 
     scheduler_stale_after = SCHEDULER_STALE_AFTER_S
     """Seconds without a scheduler heartbeat after which its lock is taken over."""
+
+    heartbeat_grace = 60
+    """Seconds added to a running job's heartbeat before it counts as abandoned (RQ's 60)."""
+
+    @property
+    def unstarted_grace(self) -> float:
+        """Seconds a taken job may stay unclaimed (no execution) before it counts as abandoned:
+        the tolerance a running job's heartbeat gets, ``monitoring interval + grace``."""
+        return float(self.job_monitoring_interval + self.heartbeat_grace)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -124,6 +135,13 @@ class GuardedWorkerLoop(BaseWorker):
                 continue
             try:
                 self.log.info("Worker %s: cleaning registries for queue: %s", self.name, queue.name)
+                for job_id in recover_unstarted_jobs(self, queue, self.unstarted_grace):
+                    self.log.warning(
+                        "Worker %s: job %s was taken by a worker that stopped before starting "
+                        "it: retried or failed",
+                        self.name,
+                        job_id,
+                    )
                 clean_registries(queue, self._exc_handlers)
                 clean_worker_registry(queue)
                 queue.intermediate_queue.cleanup(self, queue)

@@ -6,6 +6,9 @@ Every key a test writes carries its ``key_prefix`` (queues ``<prefix>:<name>``, 
 
 from __future__ import annotations
 
+import itertools
+import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +18,7 @@ import pytest
 import redis
 
 from app.core.events import EventBus, Router
+from tests.support.processes import OWNER_VARIABLE, describe_process, kill_tree, owned_by
 from tests.support.redis_server import RedisServer
 from tests.support.rq_workers import app_environment, delete_rq_keys
 from transports.rq_queue import RQSettings, RQTransport
@@ -26,6 +30,31 @@ SAMPLE_HANDLERS = {
     "rqsample.stall_first": "appointment.cancelled",
     "rqbilling.on_patient_created": "patient.created",
 }
+
+
+_tests = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def owned_processes_ended(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Every process this test starts carries its token; any left running is ended and fails it.
+
+    A process still exiting gets a few seconds; then each one left (reparented to init or
+    not: forks inherit the token) is killed with its tree, by pid, and the test errors.
+    """
+    token = f"{os.getpid()}-{next(_tests)}"
+    monkeypatch.setenv(OWNER_VARIABLE, token)
+    yield token
+    deadline = time.monotonic() + 5
+    left = owned_by(token)
+    while left and time.monotonic() < deadline:
+        time.sleep(0.1)
+        left = owned_by(token)
+    names = ", ".join(describe_process(process) for process in left)
+    for process in left:
+        kill_tree(process.pid)
+    if left:
+        pytest.fail(f"the test left {len(left)} process(es) it started running: {names}")
 
 
 @dataclass

@@ -10,7 +10,6 @@ with a 1 s maintenance interval) then finds the job's heartbeat expired (job tim
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import time
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from rq.registry import StartedJobRegistry
 from rq.serializers import JSONSerializer
 
 from app.core.events import EventType
+from tests.support.processes import end, stop_tree
 from tests.support.redis_server import RedisServer
 from tests.support.rq_workers import rq_worker_command, start_worker
 from tests.transports.rq_queue.conftest import SAMPLE_HANDLERS, Publisher
@@ -42,13 +42,8 @@ def wait_for(condition: Callable[[], bool], what: str) -> None:
 
 
 def stop(process: subprocess.Popen[str]) -> str:
-    """End a worker this test started, by its pid: SIGTERM (warm), then SIGKILL."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            return process.communicate(timeout=60)[0]
-        except subprocess.TimeoutExpired:
-            process.kill()
+    """End a worker this test started: SIGTERM (warm), then its whole tree, by pid."""
+    stop_tree(process, grace_s=60)
     return process.communicate()[0]
 
 
@@ -82,8 +77,7 @@ def test_a_job_of_a_killed_worker_comes_back(
     try:
         wait_for(lambda: client.exists(f"{key_prefix}:sample:stalled") == 1, "handler started")
         assert int(client.get(f"{key_prefix}:sample:stalled") or 0) == worker_a.pid
-        worker_a.kill()  # SIGKILL, mid-handler
-        worker_a.wait(timeout=60)
+        end(worker_a)  # SIGKILL (its tree), mid-handler
     finally:
         stop(worker_a)
     killed_at = time.monotonic()
