@@ -54,7 +54,9 @@ SETTINGS: dict[str, Setting] = {
         32, "deepest nesting of lists and objects in a payload, checked in `publish()` and workers"
     ),
     "EVENTBUS_LOG_FULL_ERRORS": Setting(
-        False, "record handler errors unredacted (payload values, SQL details): debugging only"
+        False,
+        "record handler and request errors unredacted (payload values, SQL details): "
+        "debugging only",
     ),
     "EVENTBUS_MAX_DELIVERIES": Setting(
         5, "deliveries of one event to one handler before dead-lettering"

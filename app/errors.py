@@ -1,12 +1,21 @@
-"""JSON error responses: every HTTP error has a body ``{"error": {"code", "message", ...}}``."""
+"""JSON error responses: every HTTP error has a body ``{"error": {"code", "message", ...}}``.
+
+No body repeats what the client sent (validation messages name the field and the problem,
+never the value). An unexpected error answers 500 ``internal_error`` and is logged as
+``request.failed`` redacted as handler errors are (``app.core.events.redaction``): its class,
+the method and path (no query string), its message with every string the request carried
+replaced (a database error reduced to class, SQLSTATE and constraint), its frames;
+``EVENTBUS_LOG_FULL_ERRORS`` logs it whole.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from app.core.events.redaction import log_fields
 from app.log import get_logger
 
 __all__ = ["ApiError", "register_error_handlers"]
@@ -37,7 +46,6 @@ class ApiError(Exception):
 
 def register_error_handlers(app: Flask) -> None:
     """Answer :class:`ApiError`, HTTP errors and unexpected errors with JSON bodies."""
-    log: Any = get_logger("app.errors")
 
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> tuple[Response, int]:
@@ -51,5 +59,23 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[Response, int]:
-        log.error("request.failed", exc_info=exc)
+        full = bool(app.config.get("EVENTBUS_LOG_FULL_ERRORS"))
+        log: Any = get_logger("app.errors")  # looked up here: it follows a reconfiguration
+        log.error(
+            "request.failed",
+            method=request.method,
+            path=request.path,
+            **log_fields(exc, _request_values(), full=full),
+        )
         return jsonify(ApiError(500, "internal_error", "internal server error").body()), 500
+
+
+def _request_values() -> list[Any]:
+    """What the client sent (JSON body, form, query string, URL parts): the strings a logged
+    error message must not repeat (``redaction``)."""
+    return [
+        request.get_json(silent=True),
+        list(request.form.values()),
+        list(request.args.values()),
+        list((request.view_args or {}).values()),
+    ]
