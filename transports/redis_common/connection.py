@@ -15,7 +15,9 @@ the connection). :func:`connect` builds a client for one role:
   node that restarts is then usually absorbed without a backoff).
 - ``"admin"``: operator commands; one retry.
 
-Clients are lazy (they connect on first use) and thread-safe (a connection pool). They
+Clients are lazy (they connect on first use; a cluster client made while no node answers is
+a ``deferred_cluster.DeferredCluster``, since redis-py's connects in its constructor) and
+thread-safe (a connection pool). They
 return ``bytes`` (no ``decode_responses``); see ``text``. Passwords never appear in logs: use
 ``mask_url`` for any URL that is logged or printed.
 """
@@ -34,6 +36,7 @@ from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 from .addresses import RedisAddress, parse_address
+from .deferred_cluster import UNREACHABLE, DeferredCluster
 
 __all__ = ["RedisClient", "Role", "connect", "connect_master", "is_cluster"]
 
@@ -104,14 +107,18 @@ def _cluster(address: RedisAddress, role: Role, options: dict[str, Any]) -> Redi
         retries,
         (RedisConnectionError, ClusterDownError, SlotNotCoveredError, TryAgainError),
     )
-    return RedisCluster(
-        startup_nodes=[_node(host, port) for host, port in address.nodes],
-        username=address.username,
-        password=address.password,
-        ssl=address.tls,
-        retry=retry,
+    settings: dict[str, Any] = {
+        "startup_nodes": [_node(host, port) for host, port in address.nodes],
+        "username": address.username,
+        "password": address.password,
+        "ssl": address.tls,
+        "retry": retry,
         **options,
-    )
+    }
+    try:
+        return RedisCluster(**settings)
+    except UNREACHABLE:  # no node answers now: a client that finds them on first use
+        return DeferredCluster(**settings)
 
 
 def _sentinel_master(address: RedisAddress, options: dict[str, Any]) -> redis.Redis:
