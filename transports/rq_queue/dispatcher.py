@@ -143,7 +143,7 @@ def dispatch(handler_id: Any, envelope: Any) -> None:
             if isinstance(exc, MalformedEnvelopeError)
             else MalformedEnvelopeError(f"unreadable envelope: {type(exc).__name__}")
         )
-        _observe_failure(str(handler_id)[:200], None, refused)
+        _observe_failure(str(handler_id)[:200], None, refused, str(refused))
         raise refused from None
     current = runtime()
     with (
@@ -170,17 +170,18 @@ def dispatch(handler_id: Any, envelope: Any) -> None:
             _no_retry()
             reason = redacted_message(exc, event.payload, full=current.bus.log_full_errors)
             _logger().error("rq.job_refused", reason=reason, error=type(exc).__name__)
-            _observe_failure(handler_id, event, exc)
+            _observe_failure(handler_id, event, exc, reason)
             raise type(exc)(reason) from None  # the same class, its message redacted
         except Exception as exc:
             _logger().warning("rq.handler_failed", error=type(exc).__name__)
-            _observe_failure(handler_id, event, exc)
             reason = describe_error(exc, event.payload, full=current.bus.log_full_errors)
+            _observe_failure(handler_id, event, exc, reason.removeprefix(f"{type(exc).__name__}: "))
             raise RedactedError(reason, type(exc).__name__) from None
 
 
-def _observe_failure(handler_id: str, event: Envelope | None, exc: Exception) -> None:
-    """Report what RQ will do with the failed job: retry it, or keep it as failed."""
+def _observe_failure(handler_id: str, event: Envelope | None, exc: Exception, reason: str) -> None:
+    """Report what RQ will do with the failed job: retry it, or keep it as failed (with the
+    redacted ``reason``, as a Streams dead letter reports it)."""
     if HOOK.notify is None:
         return
     from rq import get_current_job
@@ -194,6 +195,7 @@ def _observe_failure(handler_id: str, event: Envelope | None, exc: Exception) ->
         transport=TRANSPORT_NAME,
         envelope=event,
         error_class=type(exc).__name__,
+        reason=None if retry else reason,
     )
 
 

@@ -8,11 +8,13 @@ marker, and a unique violation, whose ``Key (email)=(...)`` does; the engines' p
 hidden, so the redaction itself is what hides them), ``raise ValueError(f"bad {email}")``, and
 Redis stopped under the app. Everything that observes the bus watches too: an OpenTelemetry
 in-memory span exporter, the Prometheus metrics, receivers of every signal. The marker must
-appear 0 times in everything captured.
+appear 0 times in everything captured (``dlq show`` prints the event itself on purpose, an
+operator decides on a replay: the rest of its output is searched).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -256,6 +258,14 @@ def _run_and_collect(
         result = runner.invoke(args=command)
         assert result.exit_code == 0, result.output
         seen.append(result.output)
+    listed = runner.invoke(args=["events", "dlq", "list", "--json"]).output.splitlines()
+    for letter in (json.loads(line) for line in listed if line.startswith("{")):
+        shown = runner.invoke(args=["events", "dlq", "show", letter["id"]])
+        assert shown.exit_code == 0, shown.output
+        detail = json.loads(shown.output)
+        event = json.dumps([detail.pop("envelope"), detail.pop("raw")])
+        assert MARKER in event, "show prints the event itself on purpose"
+        seen.append(json.dumps(detail))  # the reason and the rest: no marker
 
     locked_redis.stop()  # Redis gone under the app: every error names a masked URL
     with canary_app.app_context(), pytest.raises(EventBusError) as caught:

@@ -145,3 +145,29 @@ def test_a_job_that_cannot_succeed_fails_at_once_with_the_reason(
     [letter] = RQDeadLetterStore(publisher.settings, publisher.client).list()
     assert letter.error_class == error
     assert letter.deliveries == 1, "no retry: another attempt could not succeed"
+
+
+def test_observers_get_the_failure_redacted_with_the_dead_letter_reason(bus: EventBus) -> None:
+    from app.core.events.instrumentation import HOOK, Kind, Observation
+    from app.core.events.redaction import RedactedError
+
+    secret = "canary-dispatch@example.org"
+
+    def refuses(payload: dict[str, Any]) -> None:
+        raise ValueError(f"bad {payload['email']}")
+
+    bus.subscribe(EventType.PATIENT_CREATED, refuses, handler_id="d.refuses")
+    seen: list[Observation] = []
+    HOOK.add(seen.append)
+    try:
+        with rq_queue.installed(bus), pytest.raises(Exception, match=r"bad \[redacted\]"):
+            dispatch("d.refuses", {**ENVELOPE, "payload": {"email": secret}})
+    finally:
+        HOOK.remove(seen.append)
+    failed, dead = (next(o for o in seen if o.kind is k) for k in (Kind.FAILED, Kind.DEAD_LETTERED))
+    assert (
+        isinstance(failed.error, RedactedError)
+        and str(failed.error) == "ValueError: bad [redacted]"
+    )
+    assert (dead.error_class, dead.reason) == ("ValueError", "bad [redacted]")
+    assert all(secret not in f"{o.error!r} {o.error} {o.reason}" for o in seen)
