@@ -10,7 +10,8 @@ lines, gunicorn's, SQLAlchemy's...) go through structlog's ``ProcessorFormatter`
 renderer and the same fields (``event``, ``level``, ``logger``, ``timestamp``); the ANSI
 colour codes some libraries put in their messages are removed. Handlers that a library
 attached to its own loggers before the app was built (``rq worker`` and gunicorn do) keep their
-stream and get this formatter.
+stream and get this formatter. Lines are written under a lock that ``fork()`` never leaves
+taken in a child (``app.log_writer``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from typing import Any, TextIO
 
 import structlog
 from blinker import Signal
+
+from app.log_writer import LineWriterFactory, write_lock
 
 __all__ = [
     "configure_from_environment",
@@ -70,7 +73,7 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.WriteLoggerFactory(sys.stderr),
+        logger_factory=LineWriterFactory(sys.stderr),  # fork-safe (``app.log_writer``)
         cache_logger_on_first_use=False,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
@@ -118,6 +121,11 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     @stream.setter
     def stream(self, value: TextIO) -> None:
         """Ignored: the stream is always the current ``sys.stderr``."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """The stdlib's, under the lock structlog's lines take (never mid-write at a fork)."""
+        with write_lock():
+            super().emit(record)
 
 
 def _install_root_handler(formatter: logging.Formatter, level: int) -> None:
