@@ -28,7 +28,7 @@ from contextlib import suppress
 from typing import Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import InvalidResponse, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app.core.events.envelope import Envelope
@@ -58,6 +58,10 @@ from .stats import collect_stats
 __all__ = ["RedisStreamsTransport", "dead_letter_store", "from_config", "stats"]
 
 
+_UNREACHABLE = (RedisConnectionError, RedisTimeoutError, InvalidResponse)
+"""Errors that mean "no Redis answers at this address (now)": ``prepare`` starts anyway."""
+
+
 class RedisStreamsTransport:
     """Publishes envelopes to Redis streams; see the module docstring for the contract."""
 
@@ -76,9 +80,10 @@ class RedisStreamsTransport:
     def prepare(self, subscriptions: Sequence[Subscription]) -> None:
         """Create each handler's group on each of its streams (at ``0``, idempotent).
 
-        If Redis cannot be reached, logs ``redis.unavailable`` and returns: the app still
-        starts, ``publish`` creates the missing groups before its first ``XADD`` of each event
-        type (or raises ``TransportError`` while Redis stays away), and workers create theirs.
+        If Redis cannot be reached (or what answers at its address does not speak Redis's
+        protocol), logs ``redis.unavailable`` and returns: the app still starts, ``publish``
+        creates the missing groups before its first ``XADD`` of each event type (or raises
+        ``TransportError`` while Redis stays away), and workers create theirs.
         """
         if self._closed:
             raise TransportError("the redis-streams transport is closed")
@@ -90,7 +95,7 @@ class RedisStreamsTransport:
             for event_type, handler_ids in wanted.items():
                 self._create_groups(event_type, handler_ids)
         except TransportError as exc:
-            if not isinstance(exc.__cause__, RedisConnectionError | RedisTimeoutError):
+            if not isinstance(exc.__cause__, _UNREACHABLE):
                 raise
             get_logger("eventbus.streams").warning(
                 "redis.unavailable",
