@@ -73,8 +73,12 @@ def register_error_handlers(app: Flask) -> None:
 def _request_values() -> list[Any]:
     """What the client sent (JSON body, form, query string, URL parts): the strings a logged
     error message must not repeat (``redaction``)."""
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes: no body strings to replace
+        body = None
     return [
-        request.get_json(silent=True),
+        body,
         list(request.form.values()),
         list(request.args.values()),
         list((request.view_args or {}).values()),

@@ -110,6 +110,7 @@ def clinic(tmp_path: Path, people_pg: sa.Engine) -> Flask:
 
     app.add_url_rule("/canary/boom", "canary_boom", boom, methods=["POST"])
     app.add_url_rule("/canary/constraint", "canary_constraint", constraint, methods=["POST"])
+    app.add_url_rule("/canary/early", "canary_early", _fails_before_reading, methods=["POST"])
     return app
 
 
@@ -200,3 +201,25 @@ def _cases(patient: str) -> list[tuple[str, str, bytes | None, str, int, dict[st
         ("POST", "/canary/constraint", as_json({"email": EMAIL, "full_name": name}), JSON,
          500, {}),
     ]  # fmt: skip
+
+
+def test_a_body_too_deep_to_parse_still_gets_its_error_logged(clinic: Flask) -> None:
+    """A view failing before it reads a body nested past the parser's depth: the error
+    handler's own look at the body (the strings to redact) must not fail too."""
+    from structlog.testing import capture_logs
+
+    deep = "[" * 100_000 + "]" * 100_000
+    client = clinic.test_client()
+    with capture_logs() as logs:
+        response = client.post("/canary/early", data=deep, content_type="application/json")
+    assert response.status_code == 500
+    assert [(entry["event"], entry["error"]) for entry in logs] == [
+        ("request.failed", "RuntimeError: failed before reading the body")
+    ]
+    assert client.post("/canary/boom", data=deep, content_type="application/json").status_code == (
+        400
+    ), "a view that reads it refuses it (malformed_json): never a 500"
+
+
+def _fails_before_reading() -> Any:
+    raise RuntimeError("failed before reading the body")
