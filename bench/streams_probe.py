@@ -13,13 +13,16 @@ at once, so what is measured is the Python work only:
   inside one app context per batch, as ``flask events worker`` runs it.
 
 Prints one JSON line: ns per event by variant. ``--profile NAME`` instead prints the top
-functions by self time of that variant (cProfile).
+functions by self time of that variant (cProfile); ``--run NAME K`` runs it ``K`` times and
+prints nothing: :func:`bench.streams_cpu.instructions_per_event` counts its instructions
+under ``valgrind --tool=callgrind`` (a figure that does not depend on the machine's load).
 """
 
 from __future__ import annotations
 
 import cProfile
 import json
+import operator
 import pstats
 import sys
 from typing import Any
@@ -115,6 +118,11 @@ def _variants() -> dict[str, Any]:
 def main(argv: list[str]) -> int:
     configure_logging("WARNING", "json")
     variants = _variants()
+    if argv and argv[0] == "--run":
+        # through operator.call, a C function nothing else here calls, so callgrind counts
+        # exactly this (--collect-atstart=no --toggle-collect=_operator_call)
+        operator.call(variants[argv[1]], int(argv[2]))
+        return 0
     if argv and argv[0] == "--profile":
         profiler = cProfile.Profile()
         profiler.runcall(variants[argv[1]], 200_000)

@@ -10,7 +10,6 @@ the tracer's consumer span, and reports ``handled`` or ``failed`` with the durat
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable
 from typing import Any
@@ -120,4 +119,4 @@ def with_trace_context(envelope: Envelope, tracing: Tracing, span: Any) -> Envel
     traceparent, tracestate = tracing.trace_context()
     if traceparent is None:
         return envelope
-    return dataclasses.replace(envelope, traceparent=traceparent, tracestate=tracestate)
+    return envelope.replace(traceparent=traceparent, tracestate=tracestate)

@@ -131,3 +131,24 @@ def test_timestamps_are_rfc3339_utc_with_microseconds_and_follow_the_clock() -> 
         parsed = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
         assert before - timedelta(milliseconds=1) <= parsed <= after + timedelta(milliseconds=1)
     assert stamps == sorted(stamps)
+
+
+def test_replace_changes_fields_and_drops_a_stale_encoding() -> None:
+    envelope = Envelope("e1", "patient.created", {"a": 1}, "c1", encoded_payload='{"a":1}')
+    traced = envelope.replace(traceparent="00-" + "1" * 32 + "-" + "2" * 16 + "-01")
+    assert traced.encoded_payload == '{"a":1}' and traced == envelope and traced is not envelope
+    changed = envelope.replace(payload={"a": 2})
+    assert changed.payload_json() == '{"a":2}', "a new payload is encoded anew"
+    assert changed != envelope
+    with pytest.raises(TypeError, match="no field"):
+        envelope.replace(colour="red")
+
+
+def test_replace_leaves_a_stored_payload_undecoded() -> None:
+    envelope = stored("[1, 2]").replace(id="e2")  # would fail if it decoded the payload
+    assert (envelope.id, envelope.to_fields()["payload"]) == ("e2", "[1, 2]")
+
+
+def test_envelopes_are_not_hashable() -> None:
+    with pytest.raises(TypeError):
+        hash(ENVELOPE)

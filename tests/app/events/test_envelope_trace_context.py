@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from app.core.events.envelope import Envelope
@@ -13,7 +11,7 @@ TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 def _envelope(**fields: object) -> Envelope:
     base = Envelope("e1", "patient.created", {"patient_id": "p1"}, "c1")
-    return dataclasses.replace(base, **fields)  # type: ignore[arg-type]
+    return base.replace(**fields)
 
 
 def test_absent_by_default_and_not_on_the_wire() -> None:

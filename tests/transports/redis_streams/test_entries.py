@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
@@ -67,10 +66,10 @@ def test_invalid_entries_fail_like_from_fields(fields: dict[str, Any]) -> None:
     "made",
     [
         envelope(n=1, name="Zoë 😀"),
-        dataclasses.replace(envelope(), causation_id="c" * 32, producer="patients", version=3),
-        dataclasses.replace(envelope(), traceparent=TRACEPARENT),
-        dataclasses.replace(envelope(), traceparent=TRACEPARENT, tracestate="k=v"),
-        dataclasses.replace(envelope(), tracestate="k=v"),  # no traceparent: not written
+        envelope().replace(causation_id="c" * 32, producer="patients", version=3),
+        envelope().replace(traceparent=TRACEPARENT),
+        envelope().replace(traceparent=TRACEPARENT, tracestate="k=v"),
+        envelope().replace(tracestate="k=v"),  # no traceparent: not written
     ],
 )
 def test_the_xadd_command_carries_exactly_to_fields_in_order(made: Envelope) -> None:
