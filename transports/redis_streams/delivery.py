@@ -48,6 +48,7 @@ from .settings import StreamsSettings
 __all__ = ["Entry", "EntryDelivery", "Outcome"]
 
 ContextFactory = Callable[[], AbstractContextManager[Any]]
+_UNKNOWN = "\0unknown"  # not a stream's event type: no name holds a NUL
 
 
 def _log_context_setters() -> tuple[Callable[[str], Any], Callable[[str], Any]]:
@@ -106,7 +107,7 @@ class EntryDelivery:
         self.after_delivery = after_delivery
         self._in_batch = False
         self._event_types: dict[str, str | None] = {}
-        self._deliver = bus.deliver
+        self._deliver = bus.workers.deliver  # what EventBus.deliver calls: one call fewer
         self._max_deliveries = settings.max_deliveries
         self._log: Any = get_logger("eventbus.streams")
 
@@ -269,9 +270,7 @@ class EntryDelivery:
         return Outcome.RETRY
 
     def _event_type(self, stream: str) -> str | None:
-        try:
-            return self._event_types[stream]
-        except KeyError:
-            found = self.settings.keys.event_type_of(stream)
-            self._event_types[stream] = found
-            return found
+        found = self._event_types.get(stream, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self._event_types[stream] = self.settings.keys.event_type_of(stream)
+        return found

@@ -128,15 +128,16 @@ def new_envelope(
     correlation = _correlation.get() or (
         parent_envelope.correlation_id if parent_envelope is not None else event_id
     )
-    return Envelope(
-        id=event_id,
-        type=str(event_type),
-        payload=payload,
-        correlation_id=correlation,
-        causation_id=parent_envelope.id if parent_envelope is not None else None,
-        producer=producer,
-        version=declared_version(event_type),
-        encoded_payload=encoded,
+    return Envelope(  # positional: about a tenth cheaper than by keyword
+        event_id,
+        str(event_type),
+        payload,
+        correlation,
+        parent_envelope.id if parent_envelope is not None else None,
+        producer,
+        declared_version(event_type),
+        None,  # occurred_at: now
+        encoded,
     )
 
 
@@ -157,9 +158,19 @@ def producer_of_frame(frame: FrameType | None) -> str:
     """
     if frame is None:
         return ""
-    name = str(frame.f_globals.get("__name__", ""))
-    parts = name.split(".")
-    return parts[1] if parts[0] == "modules" and len(parts) > 1 else name
+    name = frame.f_globals.get("__name__", "")
+    producer = _producers.get(name)
+    if producer is None:
+        parts = str(name).split(".")
+        producer = parts[1] if parts[0] == "modules" and len(parts) > 1 else str(name)
+        if len(_producers) < _MAX_PRODUCERS:
+            _producers[name] = producer
+    return producer
+
+
+_producers: dict[Any, str] = {}
+"""Producer by module name, worked out once per module (a few hundred modules at most)."""
+_MAX_PRODUCERS = 4096
 
 
 def enter_delivery(envelope: Envelope) -> tuple[DispatchToken, Token[str | None]]:

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
+from json.encoder import encode_basestring
 from typing import Any
 from uuid import UUID
 
@@ -46,9 +47,29 @@ _HINTS: tuple[tuple[type | tuple[type, ...], str], ...] = (
 )
 
 
+def _refuse(value: object) -> object:
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+# ``JSONEncoder.encode`` builds the C encoder (``_json.make_encoder``) anew on every call, a
+# third of its cost for a small payload; a checked payload has no cycle to look for, so one
+# encoder without cycle markers (stateless, so thread-safe) serves every call, with the same
+# settings as ``_ENCODER``. Where ``json`` has no C part, ``_ENCODER`` does the same job.
+try:
+    from _json import make_encoder
+
+    _c_encode: Callable[[object, int], Sequence[str]] | None = make_encoder(
+        None, _refuse, encode_basestring, None, ":", ",", False, False, False
+    )
+except ImportError:  # pragma: no cover (CPython always has it)
+    _c_encode = None
+
+
 def encode_payload(payload: Mapping[str, Any]) -> str:
     """Encode a checked payload as compact JSON (UTF-8 text, no NaN, no ASCII escaping)."""
-    return _ENCODER.encode(payload)
+    if _c_encode is None:  # pragma: no cover (CPython always has the C encoder)
+        return _ENCODER.encode(payload)
+    return "".join(_c_encode(payload, 0))
 
 
 def decode_payload(text: str | bytes) -> dict[str, Any]:

@@ -85,7 +85,10 @@ class Publisher:
                 envelope = with_trace_context(envelope, *trace)
             for transport, subs in remote:
                 transport.publish(envelope, subs)
-                observe_published(envelope, transport.name, len(subs))
+                if HOOK.notify is not None:
+                    observe_published(envelope, transport.name, len(subs))
+            if not local:
+                return  # remote handlers only: nothing runs here
             dispatch = dispatch_of(envelope)
         else:
             dispatch = [event_type, data, caller, parent, None]
@@ -125,10 +128,15 @@ class Publisher:
     def send_remote_batch(self, envelopes: Sequence[Envelope]) -> None:
         """Hand many envelopes checked earlier to their remote transports, one batch per
         transport (see ``EventBus.send_remote_batch``)."""
+        registry = self.registry
         batches: dict[int, tuple[Transport, list[tuple[Envelope, tuple[Subscription, ...]]]]] = {}
         for envelope in envelopes:
-            for transport, subs in self.registry.plan(envelope.type).remote:
-                batches.setdefault(id(transport), (transport, []))[1].append((envelope, subs))
+            plan = registry.plans.get(envelope.type) or registry.plan(envelope.type)
+            for transport, subs in plan.remote:
+                batch = batches.get(id(transport))
+                if batch is None:
+                    batch = batches[id(transport)] = (transport, [])
+                batch[1].append((envelope, subs))
         for transport, items in batches.values():
             publish_batch = getattr(transport, "publish_batch", None)
             if publish_batch is not None:
