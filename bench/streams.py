@@ -16,10 +16,13 @@ of the same run:
    Bar: >= 0.8x. FastStream's batch consumer is the peer row (:mod:`bench.streams_faststream`,
    the ``bench`` extra; skipped with a line saying so when it is not installed).
 4. latency: publish -> handler start at a steady 1,000 events/s, worker in a thread.
-5. CPU per event without I/O (:mod:`bench.streams_probe`, a stub client): the worker's
-   per-event path and ``bus.publish``; with ``--before REF`` also in a worktree of ``REF``.
+5. CPU per event without I/O (:mod:`bench.streams_cpu`, a stub client): the worker's
+   per-event path and ``bus.publish``, in µs (lowest of 3 runs) and, with valgrind, in
+   instructions (callgrind: independent of the load); with ``--before REF`` also in a
+   worktree of ``REF``.
 
-Run: ``python -m bench.streams [--rounds 5] [--before REF]``.
+The tables are printed as the README's rows (:mod:`bench.streams_report`), ready to paste.
+Run: ``python -m bench.streams [--rounds 5] [--before REF] [--no-instructions]``.
 """
 
 from __future__ import annotations
@@ -41,10 +44,10 @@ from app.core.events.envelope import Envelope, new_event_id
 from app.core.events.payloads import check_declared_payload
 from app.log import configure_logging
 from bench import streams_faststream
-from bench.streams_cpu import cpu_now_and_before
-from bench.streams_drain import cli_drain, drain_variants
+from bench.streams_cpu import cpu_figures
+from bench.streams_drain import DRAIN_FLOOR, cli_drain, drain_variants
 from bench.streams_probe import PAYLOAD
-from bench.timing import markdown_table
+from bench.streams_report import Section, cpu_table, throughput_table
 from tests.support.redis_server import start_redis_server
 from transports.redis_streams import (
     RedisStreamsTransport,
@@ -57,7 +60,13 @@ from transports.redis_streams import (
 TRANSPORT = "redis-streams"
 HANDLER = "bench.noop"
 BATCH = 100
-PEER = "(peer)"
+PUBLISH_FLOOR = "publish: raw redis-py `xadd`, 1 round trip per event"
+PUBLISH_TRANSPORT = "publish: `transport.publish`"
+PUBLISH_BUS = "publish: `bus.publish` → Streams (validation on, as the app)"
+BATCH_FLOOR = "batch: raw redis-py `MULTI` pipeline of 100 `XADD`"
+BATCH_OURS = "batch: `bus.send_remote_batch` of 100 (the outbox relay's path)"
+CLI_DRAIN = "drain: `flask events worker --burst` (a subprocess, its start-up subtracted)"
+PEER_DRAIN = "drain: FastStream {version} batch consumer, 100 per read (peer, `bench` extra)"
 ROOT = Path(__file__).resolve().parent.parent
 Variant = Callable[[], float | None]
 """Runs once; returns its own elapsed seconds, or ``None`` to be timed from outside."""
@@ -105,9 +114,9 @@ def publish_variants(client: Any, bus: EventBus, stream: str, count: int) -> dic
             bus.publish(EventType.PATIENT_CREATED, PAYLOAD)
 
     return {
-        "raw redis-py XADD": raw,
-        "transport.publish": transport_publish,
-        "bus.publish → Streams": bus_publish,
+        PUBLISH_FLOOR: raw,
+        PUBLISH_TRANSPORT: transport_publish,
+        PUBLISH_BUS: bus_publish,
     }
 
 
@@ -127,7 +136,7 @@ def batch_variants(client: Any, bus: EventBus, stream: str, count: int) -> dict[
         for _ in range(count // BATCH):
             bus.send_remote_batch(envelopes)
 
-    return {"raw redis-py MULTI pipeline": raw, "bus.send_remote_batch": ours}
+    return {BATCH_FLOOR: raw, BATCH_OURS: ours}
 
 
 def fill(client: Any, stream: str, count: int) -> None:
@@ -185,17 +194,6 @@ def interleaved(variants: dict[str, Variant], count: int, rounds: int) -> dict[s
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def _rows(figures: dict[str, float], floor: str, bar: float | None) -> list[list[str]]:
-    rows = []
-    for name, rate in figures.items():
-        ratio = rate / figures[floor]
-        mark = ""
-        if bar is not None and name != floor and PEER not in name:  # the bar is ours alone
-            mark = " ✓" if ratio >= bar else " ✗"
-        rows.append([name, f"{rate:,.0f}", f"{ratio:.2f}{mark}"])
-    return rows
-
-
 def _load() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
@@ -206,6 +204,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--publish-count", type=int, default=5000)
     parser.add_argument("--drain-count", type=int, default=20_000)
     parser.add_argument("--before", default=None, help="git ref to measure CPU per event on")
+    parser.add_argument(
+        "--no-instructions",
+        dest="instructions",
+        action="store_false",
+        help="skip the callgrind instruction counts (minutes under valgrind)",
+    )
     args = parser.parse_args(argv)
     configure_logging("ERROR", "console")  # not the private server's no-appendonly warning
     print(f"load average at start (1, 5, 15 min): {_load()}")
@@ -229,13 +233,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         fill(client, stream, args.drain_count)
         drains: dict[str, Variant] = dict(drain_variants(client, bus, settings, stream))
-        drains["flask events worker --burst"] = lambda: cli_drain(
-            client, server.url, prefix, stream
-        )
+        drains[CLI_DRAIN] = lambda: cli_drain(client, server.url, prefix, stream)
         peer = streams_faststream.available()
         if peer:
             streams_faststream.fill(server.url, peer_stream, PAYLOAD, args.drain_count)
-            drains[f"FastStream batch consumer {PEER}"] = lambda: (
+            drains[PEER_DRAIN.format(version=streams_faststream.version())] = lambda: (
                 args.drain_count
                 / (streams_faststream.drain_rate(server.url, peer_stream, args.drain_count))
             )
@@ -245,30 +247,25 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         client.close()
         server.stop()
-    cpu, before = cpu_now_and_before(args.before)
+    redis_rounds_load = _load()
+    cpu, before = cpu_figures(args.before, instructions=args.instructions)
     p50 = statistics.quantiles(latencies, n=100)[49]
     p99 = statistics.quantiles(latencies, n=100)[98]
-    header = ["variant", "events/s (median)", "x raw floor"]
-    print(markdown_table(header, _rows(publish, "raw redis-py XADD", 0.9)))
-    print()
-    print(markdown_table(header, _rows(batch, "raw redis-py MULTI pipeline", 0.9)))
-    print()
-    print(markdown_table(header, _rows(drain, "raw XREADGROUP+XACK+json.loads", 0.8)))
+    print(f"load average at the end of the Redis rounds (1, 5, 15 min): {redis_rounds_load}\n")
+    sections = [
+        Section(publish, PUBLISH_FLOOR, 0.9, (PUBLISH_TRANSPORT, PUBLISH_BUS)),
+        Section(batch, BATCH_FLOOR, 0.9, (BATCH_OURS,)),
+        Section(drain, DRAIN_FLOOR, 0.8, (CLI_DRAIN,)),
+    ]
+    print(throughput_table(sections))
     if not peer:
         print("\nFastStream row skipped: FastStream is not installed (pip install -e '.[bench]').")
     print(f"\nlatency publish -> handler at 1,000 events/s ({len(latencies)} events): "
           f"p50 {p50:,.0f} µs, p99 {p99:,.0f} µs")  # fmt: skip
-    cpu_header = ["CPU per event, stub client (no I/O), lowest of 3 runs", "now µs"]
-    if before:
-        cpu_header += [f"before ({args.before}) µs", "now / before"]
-    cpu_rows = []
-    for name, value in cpu.items():
-        row = [name, f"{value / 1000:.1f}"]
-        if before and name in before:
-            row += [f"{before[name] / 1000:.1f}", f"{value / before[name]:.2f}"]
-        cpu_rows.append(row)
     print()
-    print(markdown_table(cpu_header, cpu_rows))
+    print(cpu_table(cpu, before, args.before))
+    if not any("instructions" in figures for figures in cpu.values()):
+        print("\nInstruction counts skipped: valgrind is not installed (or --no-instructions).")
     print(f"\nload average at end (1, 5, 15 min): {_load()}")
     return 0
 

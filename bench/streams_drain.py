@@ -32,10 +32,11 @@ from app.db import db
 from app.worker_scope import WorkerScope
 from transports.redis_streams import StreamsSettings, StreamsWorker, select_subscriptions
 
-__all__ = ["cli_drain", "drain_variants"]
+__all__ = ["DRAIN_FLOOR", "cli_drain", "drain_variants"]
 
 ROOT = Path(__file__).resolve().parent.parent
 HANDLER = "bench.noop"
+DRAIN_FLOOR = "drain: `XREADGROUP COUNT 100` + pipelined `XACK` + `json.loads`"
 
 
 def _reset(client: Any, stream: str, start: str = "0") -> None:
@@ -112,7 +113,7 @@ def drain_variants(
         ).run(burst=True)
 
     return {
-        "raw XREADGROUP+XACK+json.loads": lambda: raw_drain(client, stream),
-        "worker, embedded": lambda: worker(False),
-        "worker, in the app": lambda: worker(True),
+        DRAIN_FLOOR: lambda: raw_drain(client, stream),
+        "drain: the worker embedded (`bus.deliver` only)": lambda: worker(False),
+        "drain: the worker in the app (`WorkerScope`), in this process": lambda: worker(True),
     }

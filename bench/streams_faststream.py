@@ -11,6 +11,7 @@ acknowledging as FastStream does.
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import importlib.util
 import logging
 import time
@@ -18,7 +19,7 @@ from typing import Any
 
 import redis
 
-__all__ = ["GROUP", "available", "drain_rate", "fill"]
+__all__ = ["GROUP", "available", "drain_rate", "fill", "version"]
 
 GROUP = "bench.faststream"
 _TIMEOUT_S = 300.0
@@ -29,6 +30,11 @@ _QUIET.setLevel(logging.CRITICAL)  # not the read its stop interrupts
 def available() -> bool:
     """Whether FastStream's Redis broker can be imported."""
     return importlib.util.find_spec("faststream") is not None
+
+
+def version() -> str:
+    """The installed FastStream's version."""
+    return importlib.metadata.version("faststream")
 
 
 def fill(url: str, stream: str, payload: dict[str, Any], count: int) -> None:
