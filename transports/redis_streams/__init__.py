@@ -3,7 +3,8 @@
 The package's public names are re-exported here; the modules beside this file hold them:
 ``transport`` (publishing and the operator hooks ``from_config``, ``dead_letter_store`` and
 ``stats`` that ``transports.build`` and ``transports.operations`` look up), ``worker`` (the
-``flask events worker`` process: threads, signals, maintenance), ``consumer`` (one consumer
+``flask events worker`` process: threads, signals, maintenance), ``assignment`` (which
+handlers, streams and consumers a worker runs), ``consumer`` (one consumer
 group's loop), ``delivery`` (one entry: checks, handler call, outcome), ``claim`` (taking
 pending entries), ``dead_letters``, ``retention``, ``stats``, ``entries`` (entry decoding),
 ``keys``, ``settings`` and ``embedding`` (a worker inside tests or another process).

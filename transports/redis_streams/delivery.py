@@ -122,7 +122,10 @@ class EntryDelivery:
         try:
             if self._in_batch or self.context is None:
                 try:
-                    self._call(envelope)
+                    if HOOK.notify is None and HOOK.tracing is None:  # _call, inlined
+                        self._deliver(self.handler_id, envelope)
+                    else:
+                        self._call_observed(envelope)
                 finally:
                     if self.after_delivery is not None:
                         self.after_delivery()
@@ -140,7 +143,11 @@ class EntryDelivery:
         """The handler call, under the instrumentation hook when something observes."""
         if HOOK.notify is None and HOOK.tracing is None:
             self._deliver(self.handler_id, envelope)
-            return
+        else:
+            self._call_observed(envelope)
+
+    def _call_observed(self, envelope: Envelope) -> None:
+        """The handler call under the instrumentation hook and the tracer."""
         call_observed(
             lambda: self._deliver(self.handler_id, envelope),
             event_type=envelope.type,

@@ -1,10 +1,10 @@
 """The Redis Streams worker: ``flask events worker``, or embedded in a test or a script.
 
-A worker runs, for each of ``concurrency`` slots and each handler routed to
-``redis-streams`` (optionally narrowed by handler-id patterns), one :class:`GroupConsumer`
-thread named ``<worker name>:<slot>`` in that handler's group. Handlers are plain sync
-Python, so threads give concurrency, and one handler's slowness or failures never hold up
-another's. The worker name must be unique among running workers: it defaults to
+A worker runs (which consumers: ``assignment.ConsumerSet``), for each of ``concurrency`` slots
+and each handler routed to ``redis-streams`` (optionally narrowed by handler-id patterns), one
+:class:`GroupConsumer` thread named ``<worker name>:<slot>`` in that handler's group. Handlers
+are plain sync Python, so threads give concurrency, and one handler's slowness or failures
+never hold up another's. The worker name must be unique among running workers: it defaults to
 ``<host name>-<process id>``, so two workers on one host never share a consumer. A name kept
 across restarts (``consumer_name``; in a container, whose process id is stable, the default
 is one) lets a restarted worker drain its own pending entries first; otherwise they are
@@ -35,8 +35,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable, Iterable, Sequence
-from fnmatch import fnmatchcase
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
@@ -49,13 +48,11 @@ from app.log import get_logger
 from app.worker_scope import WorkerScope
 
 from ..redis_common import RedisClient, connect, mask_url
+from .assignment import ConsumerSet, select_subscriptions
 from .consumer import GroupConsumer
-from .dead_letters import TRANSPORT_NAME
-from .delivery import ContextFactory, EntryDelivery
-from .discovery import discovered_event_types, watch_for_streams
+from .delivery import ContextFactory
+from .discovery import watch_for_streams
 from .embedding import DrainUnsettledError, drain, running_worker
-from .groups import ensure_group
-from .keys import handler_event_types
 from .reconnect import BURST_RECONNECT_ATTEMPTS, RedisErrors
 from .retention import maintain
 from .settings import StreamsSettings
@@ -77,18 +74,6 @@ __all__ = [
     "running_worker",
     "select_subscriptions",
 ]
-
-
-def select_subscriptions(
-    subscriptions: Iterable[Subscription], patterns: Sequence[str] = ()
-) -> list[Subscription]:
-    """The subscriptions routed to Redis Streams whose handler id matches one of ``patterns``."""
-    return [
-        sub
-        for sub in subscriptions
-        if sub.transport == TRANSPORT_NAME
-        and (not patterns or any(fnmatchcase(sub.handler_id, p) for p in patterns))
-    ]
 
 
 class StreamsWorker:
@@ -129,23 +114,17 @@ class StreamsWorker:
             client_name=f"{settings.keys.prefix}:worker:{self.name}",
             block_ms=settings.block_ms,
         )
-        keys = settings.keys
-        self.subscriptions = tuple(subscriptions)
-        self._context = context
-        self._after_delivery = after_delivery
+        self.assigned = ConsumerSet(
+            bus,
+            settings,
+            self.client,
+            subscriptions,
+            name=self.name,
+            concurrency=concurrency,
+            context=context,
+            after_delivery=after_delivery,
+        )
         self._burst = False
-        types = handler_event_types(subscriptions, bus.known_events)
-        self.plan = {
-            handler_id: keys.handler_streams(handler_id, names)
-            for handler_id, names in sorted(types.items())
-        }
-        # one consumer per handler and read set: on a cluster, one per event type (one slot)
-        self.consumers = [
-            self._consumer_of(slot, handler_id, streams)
-            for slot in range(concurrency)
-            for handler_id, names in sorted(types.items())
-            for streams in keys.read_sets(handler_id, names)
-        ]
         self._log: Any = get_logger("eventbus.streams")
         self._threads = WorkerThreads(self._log)
         self._stop = self._threads.stop_flag
@@ -176,21 +155,19 @@ class StreamsWorker:
             reconnect_attempts=reconnect_attempts,
         )
 
-    def _consumer_of(self, slot: int, handler_id: str, streams: tuple[str, ...]) -> GroupConsumer:
-        delivery = EntryDelivery(
-            self.bus,
-            self.client,
-            self.settings,
-            handler_id,
-            self.consumer(slot),
-            context=self._context,
-            after_delivery=self._after_delivery,
-        )
-        return GroupConsumer(delivery, streams)
+    @property
+    def plan(self) -> dict[str, tuple[str, ...]]:
+        """Handler id → every stream its group reads here (``ConsumerSet.plan``)."""
+        return self.assigned.plan
+
+    @property
+    def consumers(self) -> list[GroupConsumer]:
+        """One consumer per slot, handler and read set (``ConsumerSet.consumers``)."""
+        return self.assigned.consumers
 
     def consumer(self, slot: int) -> str:
         """The consumer name of one slot: ``<worker name>:<slot>``."""
-        return f"{self.name}:{slot}"
+        return self.assigned.consumer(slot)
 
     @property
     def handled(self) -> int:
@@ -207,7 +184,7 @@ class StreamsWorker:
             return
         discovering = not self.bus.strict
         if discovering:
-            self._adopt(self._discover())
+            self._adopt(self.assigned.discover())
         for warning in persistence_warnings(self.client):
             self._log.warning("redis.settings_risk", warning=warning)
         self._log.info(
@@ -226,7 +203,7 @@ class StreamsWorker:
         if discovering:
             watch = partial(
                 watch_for_streams,
-                self._discover,
+                self.assigned.discover,
                 self._adopt_and_start,
                 self.settings.claim_interval_s,
                 self._stop,
@@ -249,40 +226,9 @@ class StreamsWorker:
             for consumer in consumers
         ]
 
-    def _discover(self) -> dict[str, frozenset[str]]:
-        """The undeclared event types whose streams exist and some wildcard handler here
-        matches, less those already read (see ``discovery``)."""
-        found = discovered_event_types(
-            self.client, self.settings.keys, self.subscriptions, self.bus.known_events
-        )
-        reading = {stream for streams in self.plan.values() for stream in streams}
-        keys = self.settings.keys
-        new = {
-            handler_id: frozenset(t for t in names if keys.stream(t) not in reading)
-            for handler_id, names in found.items()
-        }
-        return {handler_id: names for handler_id, names in new.items() if names}
-
     def _adopt(self, found: dict[str, frozenset[str]]) -> list[GroupConsumer]:
-        """Create the groups of ``found`` (at ``0``) and its consumers; return them."""
-        keys = self.settings.keys
-        added: list[GroupConsumer] = []
-        for handler_id, names in sorted(found.items()):
-            streams = [keys.stream(name) for name in sorted(names)]
-            if keys.hash_tagged:  # each event type is read with its own replay stream
-                read_sets = list(keys.read_sets(handler_id, names))
-            else:  # the handler's replay stream is read by its first consumers already
-                read_sets = [tuple(streams)]
-            for streams_of_set in read_sets:
-                for stream in streams_of_set:
-                    ensure_group(self.client, stream, handler_id)
-            self.plan[handler_id] = (*self.plan[handler_id], *(s for r in read_sets for s in r))
-            added += [
-                self._consumer_of(slot, handler_id, read_set)
-                for slot in range(self.concurrency)
-                for read_set in read_sets
-            ]
-        self.consumers += added
+        """Adopt discovered streams (``ConsumerSet.adopt``), saying so in the log."""
+        added = self.assigned.adopt(found)
         if added:
             self._log.info(
                 "worker.streams_discovered",
@@ -338,9 +284,4 @@ class StreamsWorker:
             give_up_after=self.reconnect_attempts if burst else None,
             worker=self.name,
         )
-        return errors.retry(self._create_groups, self._stop)
-
-    def _create_groups(self) -> None:
-        for handler_id, streams in self.plan.items():
-            for stream in streams:
-                ensure_group(self.client, stream, handler_id)
+        return errors.retry(self.assigned.create_groups, self._stop)

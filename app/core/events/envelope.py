@@ -40,23 +40,26 @@ def new_event_id() -> str:
 
 _second: tuple[int, str] = (-1, "")
 """The last whole second :func:`utc_timestamp` formatted, and its text (replaced whole)."""
+_DIGITS = tuple(f"{n:03d}" for n in range(1000))
+"""``"000"`` to ``"999"``: the microseconds are written as two of these."""
 
 
 def utc_timestamp() -> str:
     """The current time as an RFC 3339 UTC timestamp with microseconds
     (``2026-12-01T09:00:00.123456Z``).
 
-    The date and seconds are formatted once per second and kept, so most calls only format
-    the microseconds (~4x cheaper than ``datetime.isoformat``). Thread-safe: the kept pair
-    is replaced whole.
+    The date and seconds are formatted once per second and kept; the microseconds are two
+    look-ups in :data:`_DIGITS` (about half the cost of a ``06d`` format, a fifth of
+    ``datetime.isoformat``). Thread-safe: the kept pair is replaced whole.
     """
     global _second  # noqa: PLW0603  (a one-entry cache of this function's)
-    seconds, micros = divmod(time.time_ns() // 1000, 1_000_000)
+    micros = time.time_ns() // 1000
+    seconds = micros // 1_000_000
     kept = _second
     if kept[0] != seconds:
-        kept = (seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)))
+        kept = (seconds, time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(seconds)))
         _second = kept
-    return f"{kept[1]}.{micros:06d}Z"
+    return kept[1] + _DIGITS[micros // 1000 % 1000] + _DIGITS[micros % 1000] + "Z"
 
 
 _COMPARED = (
