@@ -99,13 +99,18 @@ def _older_than(beat: bytes, seconds: float) -> bool:
 def recover_unstarted_jobs(worker: Any, queue: Any, grace_s: float) -> list[str]:
     """Retry or fail ``queue``'s jobs that a dead worker took but never started; return them.
 
-    A QUEUED job on the queue's intermediate list (and not back on the queue) is abandoned
+    A QUEUED job not back on the queue is abandoned
 
-    - at once when its started-registry entries have all expired: the worker that prepared its
-      execution stopped beating (RQ's own test for a STARTED job);
-    - with no such entry (the worker died right after ``BLMOVE``), once maintenance has seen
-      it unclaimed for more than ``grace_s`` (a live worker claims it within milliseconds);
-      the mark names the job's ``enqueued_at``, so a later attempt starts afresh.
+    - at once when it has started-registry entries and all have expired: the worker that
+      prepared its execution stopped beating (RQ's own test for a STARTED job). This also
+      covers workers of several queues, which take jobs with ``BLPOP`` (no intermediate list);
+    - on the queue's intermediate list with no such entry (a one-queue worker died right after
+      ``BLMOVE``), once maintenance has seen it unclaimed for more than ``grace_s`` (a live
+      worker claims it within milliseconds); the mark names the job's ``enqueued_at``, so a
+      later attempt starts afresh.
+
+    A several-queue worker killed between its ``BLPOP`` and preparing the execution leaves no
+    trace of the job but its hash: nothing here (or in RQ) can find it.
 
     An abandoned job goes through ``worker.handle_job_failure`` (one attempt used: retried if
     attempts are left, else failed with :data:`UNSTARTED_REASON`). Run under the queue's
@@ -119,13 +124,14 @@ def recover_unstarted_jobs(worker: Any, queue: Any, grace_s: float) -> list[str]
     for member, score in connection.zrange(started, 0, -1, withscores=True):
         job_id = member.decode(errors="replace").rpartition(":")[0]
         entries.setdefault(job_id, []).append((member, score))
+    taken = {raw.decode(errors="replace"): None for raw in connection.lrange(intermediate, 0, -1)}
     recovered = []
-    for raw in dict.fromkeys(connection.lrange(intermediate, 0, -1)):
-        job_id = raw.decode(errors="replace")
+    for job_id in {**taken, **dict.fromkeys(entries)}:
         mark = f"{intermediate}:unclaimed_since:{job_id}"
         held = entries.get(job_id, [])
         if any(score > at for _, score in held):
-            connection.delete(mark)  # a live worker runs it
+            if job_id in taken:
+                connection.delete(mark)  # a live worker runs it
             continue
         job = queue.fetch_job(job_id)
         if job is None or job.get_status(refresh=False) != JobStatus.QUEUED:

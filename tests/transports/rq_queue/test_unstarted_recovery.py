@@ -105,6 +105,22 @@ def test_a_job_whose_worker_died_after_preparing_its_execution_is_retried_at_onc
     assert queue.connection.zcard(queue.started_job_registry.key) == 0
 
 
+def test_a_job_a_several_queue_worker_took_and_prepared_is_retried(
+    make_publisher: Callable[..., Publisher], key_prefix: str
+) -> None:
+    """Workers of several queues take jobs with BLPOP: no intermediate list, only the entry."""
+    queue, job_id = _taken_job(make_publisher, deliveries=3)
+    queue.connection.lrem(queue.intermediate_queue_key, 0, job_id)
+    lapsed = time.time() - 1
+    entry = f"{job_id}:{uuid.uuid4().hex}"
+    queue.connection.zadd(queue.started_job_registry.key, {entry: lapsed})
+    _maintenance(queue, key_prefix, Worker).clean_registries()
+    assert _place(queue, job_id) == "nowhere", "RQ drops the entry: the job is lost"
+    queue.connection.zadd(queue.started_job_registry.key, {entry: lapsed})
+    _maintenance(queue, key_prefix, QuickRecoveryWorker).clean_registries()
+    assert _place(queue, job_id) == "scheduled"
+
+
 def test_a_live_claim_is_left_alone(
     make_publisher: Callable[..., Publisher], key_prefix: str
 ) -> None:
