@@ -115,8 +115,9 @@ def stop_tree(process: subprocess.Popen[Any], grace_s: float = 20.0) -> None:
             kill_tree(child.pid)
 
 
-def owned_by(token: str) -> list[psutil.Process]:
-    """Live processes (zombies excluded) whose environment carries ``token``, this one excepted."""
+def owned_by(token: str, *, prefix: bool = False) -> list[psutil.Process]:
+    """Live processes (zombies excluded) whose environment carries ``token`` (or, with
+    ``prefix``, a token starting with it), this one excepted."""
     owned = []
     for process in psutil.process_iter():
         if process.pid == os.getpid():
@@ -124,7 +125,8 @@ def owned_by(token: str) -> list[psutil.Process]:
         with contextlib.suppress(psutil.Error):
             if process.status() == psutil.STATUS_ZOMBIE:
                 continue
-            if process.environ().get(OWNER_VARIABLE) == token:
+            value = process.environ().get(OWNER_VARIABLE)
+            if value is not None and (value == token or (prefix and value.startswith(token))):
                 owned.append(process)
     return owned
 

@@ -57,6 +57,13 @@ def owned_processes_ended(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         pytest.fail(f"the test left {len(left)} process(es) it started running: {names}")
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Whatever the tests' teardowns missed (a test interrupted mid-teardown) ends with the
+    session: every process carrying one of this session's tokens, with its tree."""
+    for process in owned_by(f"{os.getpid()}-", prefix=True):
+        kill_tree(process.pid)
+
+
 @dataclass
 class Publisher:
     """A bus in this process routed to RQ: what a web process would publish with."""

@@ -65,13 +65,14 @@ def test_an_orphan_is_found_by_its_owner_token(owned_processes_ended: str) -> No
     _wait_for(lambda: not owned_by(owned_processes_ended), "the orphan is gone")
 
 
-def test_another_tests_process_is_not_ours(owned_processes_ended: str) -> None:
-    env = {**os.environ, OWNER_VARIABLE: "someone-else"}
-    process = start_in_session(
-        [sys.executable, "-c", "import time; time.sleep(60)"], env, cwd=REPO_ROOT
-    )
+def test_another_tests_process_is_not_ours_but_the_sessions(owned_processes_ended: str) -> None:
+    env = {**os.environ, OWNER_VARIABLE: f"{os.getpid()}-another-test"}
+    command = [sys.executable, "-c", "import time; time.sleep(60)"]
+    process = start_in_session(command, env, cwd=REPO_ROOT)
     try:
+        _wait_for(lambda: bool(owned_by(f"{os.getpid()}-", prefix=True)), "seen as the session's")
         assert owned_by(owned_processes_ended) == []
+        assert [p.pid for p in owned_by(f"{os.getpid()}-", prefix=True)] == [process.pid]
     finally:
         end(process)
 
