@@ -12,9 +12,10 @@ The bus is small and owns its parts, each usable alone:
 
 Its settings are stored on those parts (:mod:`~app.core.events.settings`).
 
-``publish(name, payload)`` takes the plan of ``name``; with nothing to check, send or signal
-(validation off, in-process handlers only) it hands the payload straight to the in-process
-transport, and otherwise to the publisher. The longest chain from ``publish`` to a handler is
+``publish(name, payload)`` takes the plan of ``name``; with in-process handlers only and
+nothing observing (no debug log, hook or tracer), it checks the payload
+(``PayloadValidator.check``) and hands it to the in-process transport; otherwise it hands it
+to the publisher. The longest chain from ``publish`` to a handler is
 ``publish → Publisher.publish → Publisher._dispatch → InProcessTransport.run → handler``.
 
 Thread safety: ``subscribe``, ``unsubscribe``, ``clear`` and ``configure`` take the
@@ -64,7 +65,8 @@ class EventBus:
         self.inprocess = InProcessTransport()
         self.publisher = Publisher(self.registry, self.validator, self.inprocess)
         self.workers = WorkerDelivery(self.registry, self.validator)
-        self._checked = True  # validation, debug logging or an observer on: _refresh_flags
+        self._observed = False  # debug logging, an observer or a tracer on: _refresh_flags
+        self._validating = True  # the validator's ``validate``, read without a call
         logging_configured.connect(self._on_logging_configured, weak=True)
         HOOK.on_change(self._refresh_flags)
 
@@ -79,11 +81,17 @@ class EventBus:
         the module of the code calling ``publish`` (its frame is kept, as ``logging`` does
         for ``stacklevel``, and read only if the envelope is built).
         """
-        plan = self.registry.plans.get(event_type) or self.registry.plan(event_type)
+        try:
+            plan = self.registry.plans[event_type]
+        except KeyError:  # first publish of the name since subscriptions changed
+            plan = self.registry.plan(event_type)
         caller = publisher_frame(1)
-        if plan.remote or self._checked:
+        if plan.remote or self._observed:
             self.publisher.publish(event_type, data, plan, caller)
-        elif plan.local:
+            return
+        if self._validating:
+            self.validator.check(event_type, data, False)
+        if plan.local:
             self.inprocess.run([event_type, data, caller, current_dispatch(), None], plan.local)
 
     def prepare(self, event_type: str, data: dict[str, Any], *, producer: str) -> Envelope:
@@ -276,7 +284,8 @@ class EventBus:
 
     def _refresh_flags(self) -> None:
         observed = HOOK.notify is not None or HOOK.tracing is not None
-        self._checked = self.validator.validate or self.publisher.debug or observed
+        self._observed = self.publisher.debug or observed
+        self._validating = self.validator.validate
 
     def _on_logging_configured(self, sender: Any, **extra: Any) -> None:
         log = get_logger("eventbus")

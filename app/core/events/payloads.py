@@ -28,6 +28,7 @@ from typing_extensions import TypedDict
 from app.core.validation import STRICT, IsoDateTime, first_error
 
 from .exceptions import PayloadSchemaError
+from .shapes import ShapeWalk, compile_shape
 from .types import EventType
 
 __all__ = [
@@ -178,10 +179,12 @@ class PayloadSpec:
 
     ``check(payload)`` raises ``ValidationError`` unless the payload fits; ``json_schema()``
     is the payload's JSON Schema (draft 2020-12, as OpenAPI 3.1 and AsyncAPI 3 embed it).
+    ``walk`` is the shape compiled from the same schema into one cheap pass
+    (:mod:`~app.core.events.shapes`), ``None`` if it has parts that pass does not know.
     Not meant to change once built; thread safe: the compiled adapter is immutable.
     """
 
-    __slots__ = ("_adapter", "shape", "version")
+    __slots__ = ("_adapter", "shape", "version", "walk")
 
     def __init__(self, shape: type[Any], version: int = 1) -> None:
         if version < 1:
@@ -189,6 +192,7 @@ class PayloadSpec:
         self.shape = shape
         self.version = version
         self._adapter: TypeAdapter[Any] = TypeAdapter(shape)
+        self.walk: ShapeWalk | None = compile_shape(self._adapter.core_schema)
 
     def __repr__(self) -> str:
         return f"PayloadSpec({self.shape.__name__}, version={self.version})"
