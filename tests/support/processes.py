@@ -29,10 +29,12 @@ __all__ = [
     "OWNER_VARIABLE",
     "describe_process",
     "end",
+    "freeze_tree",
     "kill_tree",
     "owned_by",
     "start_in_session",
     "stop_tree",
+    "thaw",
 ]
 
 OWNER_VARIABLE = "EVENTBUS_TEST_OWNER"
@@ -59,11 +61,9 @@ def start_in_session(
     )
 
 
-def kill_tree(root: int) -> list[int]:
-    """SIGKILL ``root`` and every descendant, frozen first so none escapes; return the pids.
-
-    Processes already gone are skipped; the caller reaps its own child (``Popen.wait``).
-    """
+def freeze_tree(root: int) -> list[psutil.Process]:
+    """SIGSTOP ``root`` and every descendant, level by level (a stopped process cannot fork),
+    then once more for a child forked meanwhile; return them. Gone processes are skipped."""
     frozen: dict[int, psutil.Process] = {}
     frontier = [root]
     while frontier:
@@ -75,7 +75,6 @@ def kill_tree(root: int) -> list[int]:
                 frozen[pid] = process
                 found += [child.pid for child in process.children() if child.pid not in frozen]
         frontier = found
-    # A child forked between listing and stopping its parent is caught by one more pass.
     for process in list(frozen.values()):
         with contextlib.suppress(psutil.Error):
             for child in process.children(recursive=True):
@@ -83,10 +82,27 @@ def kill_tree(root: int) -> list[int]:
                     with contextlib.suppress(psutil.Error):
                         child.send_signal(signal.SIGSTOP)
                         frozen[child.pid] = child
-    for process in frozen.values():
+    return list(frozen.values())
+
+
+def thaw(processes: list[psutil.Process]) -> None:
+    """SIGCONT what :func:`freeze_tree` stopped (each checked to be that same process)."""
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            if process.is_running():
+                process.send_signal(signal.SIGCONT)
+
+
+def kill_tree(root: int) -> list[int]:
+    """SIGKILL ``root`` and every descendant, frozen first so none escapes; return the pids.
+
+    Processes already gone are skipped; the caller reaps its own child (``Popen.wait``).
+    """
+    frozen = freeze_tree(root)
+    for process in frozen:
         with contextlib.suppress(psutil.Error):
             process.send_signal(signal.SIGKILL)
-    return list(frozen)
+    return [process.pid for process in frozen]
 
 
 def end(process: subprocess.Popen[Any], timeout: float = 30.0) -> None:
