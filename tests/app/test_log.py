@@ -75,6 +75,8 @@ def test_a_library_handler_set_up_before_the_app_gets_the_same_format() -> None:
 
     stream = io.StringIO()
     rq_logger = logging.getLogger("rq.worker")
+    level = rq_logger.level  # an in-process RQ worker run earlier may have raised it (RQ sets it)
+    rq_logger.setLevel(logging.INFO)
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
     rq_logger.addHandler(handler)
@@ -86,6 +88,7 @@ def test_a_library_handler_set_up_before_the_app_gets_the_same_format() -> None:
         assert line["logger"] == "rq.worker" and line["level"] == "warning"
     finally:
         rq_logger.removeHandler(handler)
+        rq_logger.setLevel(level)
 
 
 @pytest.mark.usefixtures("restore_logging")
