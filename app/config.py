@@ -161,7 +161,8 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     app.config.from_prefixed_env("FLASK")
     if overrides:
         app.config.from_mapping(overrides)
-    url = app.config["DATABASE_URL"] or f"sqlite:///{os.path.join(app.instance_path, 'clinic.db')}"
+    given = app.config["DATABASE_URL"]  # not a string: validate_settings reports it
+    url = given if isinstance(given, str) and given else _default_database(app)
     if url.startswith("postgres://"):
         url = "postgresql://" + url.removeprefix("postgres://")
     if url.startswith("postgresql://"):
@@ -174,6 +175,10 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
     if url.startswith("sqlite:///") and ":memory:" not in url:
         os.makedirs(app.instance_path, exist_ok=True)
+
+
+def _default_database(app: Flask) -> str:
+    return f"sqlite:///{os.path.join(app.instance_path, 'clinic.db')}"
 
 
 def settings_table() -> str:

@@ -30,6 +30,8 @@ from .config_values import (
     mapping,
     one_of,
     optional_names,
+    package,
+    shown,
     text,
 )
 
@@ -97,7 +99,7 @@ CHECKS: dict[str, Check] = {
     "EVENTBUS_DASHBOARD": boolean,
     "EVENTBUS_DASHBOARD_PREFIX": text(path=True),
     "ENABLED_MODULES": optional_names,
-    "MODULES_PACKAGE": text(),
+    "MODULES_PACKAGE": package,
     "DATABASE_URL": text(optional=True),
     "DATABASE_SCHEMA_CHECK": boolean,
     "EVENTBUS_HEALTH_MAX_OUTBOX_AGE_S": integer(0, 10**9),
@@ -146,7 +148,7 @@ def route_problems(routes: Mapping[str, str], handler_ids: Iterable[str]) -> lis
         if not any(fnmatchcase(handler_id, pattern) for handler_id in known):
             listed = ", ".join(known[:8]) + (", …" if len(known) > 8 else "")
             problems.append(
-                f"EVENTBUS_ROUTES: the pattern {pattern!r} matches no handler "
+                f"EVENTBUS_ROUTES: the pattern {shown(pattern)} matches no handler "
                 f"(handler ids: {listed or 'none'}; `flask --app wsgi events list` shows them)"
             )
     return problems

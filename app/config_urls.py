@@ -12,10 +12,12 @@ password): it names the part that is wrong and shows a correct form.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import SplitResult, parse_qs, urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+from .config_values import shown
 
 __all__ = ["database_url_problem", "redis_url"]
 
@@ -33,15 +35,22 @@ def redis_url(value: Any) -> str | None:
         return f"must start with redis://, rediss:// or unix:// (e.g. {REDIS_EXAMPLE})"
     if scheme.startswith(("redis+", "rediss+")):
         return None  # a variant its transport validates
+    if scheme not in ("redis", "rediss", "unix"):
+        return f"has the scheme {shown(scheme)}; use redis://, rediss:// or unix://"
+    return _redis_parts_problem(value, scheme)
+
+
+def _redis_parts_problem(value: str, scheme: str) -> str | None:
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unclosed '[' of an IPv6 address
+        return f"is not a URL that can be parsed (e.g. {REDIS_EXAMPLE})"
     if scheme == "unix":
-        return None if urlsplit(value).path else "a unix:// URL must name the socket's path"
-    if scheme not in ("redis", "rediss"):
-        return f"has the scheme {scheme!r}; use redis://, rediss:// or unix://"
-    return _redis_network_problem(value)
+        return None if parts.path else "a unix:// URL must name the socket's path"
+    return _redis_network_problem(parts)
 
 
-def _redis_network_problem(value: str) -> str | None:
-    parts = urlsplit(value)
+def _redis_network_problem(parts: SplitResult) -> str | None:
     if parts.netloc.count("@") > 1:
         return "has an '@' in its user or password: percent-encode it as %40"
     try:
@@ -61,9 +70,11 @@ def _redis_network_problem(value: str) -> str | None:
 
 def database_url_problem(url: str) -> str | None:
     """The problem with the SQLAlchemy database URL ``url``, or ``None``."""
+    if url.partition("://")[2].partition("/")[0].count("@") > 1:
+        return "has an '@' in its user or password: percent-encode it as %40"
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         return (
             "is not a database URL; use sqlite:///path/to/file.db or "
             "postgresql://user@host:5432/name"
@@ -71,14 +82,14 @@ def database_url_problem(url: str) -> str | None:
     backend = parsed.get_backend_name()
     if backend not in SUPPORTED_DATABASES:
         return (
-            f"names the database {backend!r}, which is not supported: use sqlite, or "
+            f"names the database {shown(backend)}, which is not supported: use sqlite, or "
             f"postgresql with the postgres extra ({POSTGRES_EXTRA})"
         )
     try:
         dialect = parsed.get_dialect()
     except NoSuchModuleError:
         return (
-            f"names the driver {parsed.drivername!r}, which SQLAlchemy does not know: use "
+            f"names the driver {shown(parsed.drivername)}, which SQLAlchemy does not know: use "
             f"sqlite or postgresql+psycopg ({POSTGRES_EXTRA})"
         )
     try:

@@ -7,7 +7,9 @@ URLs are checked in :mod:`app.config_urls`, which never echoes them).
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -18,16 +20,28 @@ __all__ = [
     "mapping",
     "one_of",
     "optional_names",
+    "package",
     "shown",
     "text",
 ]
 
 ValueCheck = Callable[[Any], str | None]
 
+URL_PATH = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*")
+"""A URL path as RFC 3986 writes one: no spaces, no ``<``/``>`` (Flask reads those as a
+route variable, and a malformed one stopped the app with a ValueError)."""
+
+
+CREDENTIAL_HINTS = ("@", "://", "password", "passwd")
+"""What a value that may hold a password (a URL given to the wrong key) contains."""
+
 
 def shown(value: Any, limit: int = 60) -> str:
-    """``repr(value)``, cut to ``limit`` characters."""
+    """``repr(value)``, cut to ``limit`` characters; a value that looks like it may hold a
+    credential (see :data:`CREDENTIAL_HINTS`) is not shown at all."""
     text = repr(value)
+    if any(hint in text.lower() for hint in CREDENTIAL_HINTS):
+        return "a value not shown (it looks like a URL, which may hold a password)"
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -86,8 +100,10 @@ def integer_list(minimum: int, maximum: int) -> ValueCheck:
 
 
 def text(*, optional: bool = False, pattern: bool = False, path: bool = False) -> ValueCheck:
-    """A non-blank string (``optional``: or ``None``; ``path``: starting with ``/``;
-    ``pattern``: a handler-id pattern, i.e. without spaces)."""
+    """A non-blank string of printable characters (no control characters, no lone
+    surrogates: Redis keys, queue names and log lines are made of these; ``optional``: or
+    ``None``; ``path``: a URL path starting with ``/``; ``pattern``: a handler-id pattern,
+    i.e. without spaces at its ends)."""
 
     def check(value: Any) -> str | None:
         if value is None and optional:
@@ -95,8 +111,13 @@ def text(*, optional: bool = False, pattern: bool = False, path: bool = False) -
         if not isinstance(value, str) or not value.strip():
             what = "a non-empty string" + (" or null" if optional else "")
             return f"must be {what}, got {shown(value)}"
-        if path and not value.startswith("/"):
-            return f"must be a URL path starting with '/', got {shown(value)}"
+        if not value.isprintable():
+            return f"must be printable text (no control characters), got {shown(value)}"
+        if path and not URL_PATH.fullmatch(value):
+            return (
+                "must be a URL path starting with '/' of letters, digits and -._~/ "
+                f"(no spaces, '<' or '>'), got {shown(value)}"
+            )
         if pattern and value != value.strip():
             return f"must not start or end with spaces, got {shown(value)}"
         return None
@@ -118,16 +139,30 @@ def mapping(keys: ValueCheck, values: ValueCheck, what: str) -> ValueCheck:
                 continue
             problem = values(item)
             if problem is not None:
-                problems.append(f"[{key!r}] {problem}")
+                problems.append(f"[{shown(key)}] {problem}")
         return "; ".join(problems) or None
 
     return check
 
 
+def package(value: Any) -> str | None:
+    """The dotted name of an importable Python package (not a plain module)."""
+    if not isinstance(value, str) or not all(part.isidentifier() for part in value.split(".")):
+        return f"must be a dotted Python package name such as 'modules', got {shown(value)}"
+    try:
+        spec = importlib.util.find_spec(value)
+    except (ImportError, ValueError):  # a parent package missing, or not a package
+        spec = None
+    if spec is None or spec.submodule_search_locations is None:
+        return f"must name an importable Python package, got {shown(value)}"
+    return None
+
+
 def optional_names(value: Any) -> str | None:
-    """``None`` or a list of non-empty strings (module names)."""
+    """``None`` or a list of module names (Python identifiers: a module is a package)."""
     if value is None or (
-        isinstance(value, list | tuple) and all(isinstance(v, str) and v.strip() for v in value)
+        isinstance(value, list | tuple)
+        and all(isinstance(v, str) and v.isidentifier() for v in value)
     ):
         return None
     return f"must be null or a list of module names, got {shown(value)}"

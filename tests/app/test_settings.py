@@ -31,7 +31,11 @@ BAD_VALUES: list[tuple[str, Any, str]] = [
     ("EVENTBUS_REDIS_URL", "http://host:6379/0", "has the scheme 'http'"),
     ("EVENTBUS_REDIS_URL", "redis://host/0?db=x", "db= query parameter that is not a number"),
     ("EVENTBUS_REDIS_URL", 6379, "must be a Redis URL"),
+    ("EVENTBUS_REDIS_URL", "redis://[::1/0", "is not a URL that can be parsed"),  # ValueError
+    ("EVENTBUS_REDIS_URL", "redis://[x]:1/0", "is not a URL that can be parsed"),
     ("EVENTBUS_KEY_PREFIX", " ", "must be a non-empty string"),
+    ("EVENTBUS_KEY_PREFIX", "\udc80", "must be printable text"),  # redis-py cannot encode it
+    ("EVENTBUS_KEY_PREFIX", "a\nb", "must be printable text (no control characters)"),
     ("EVENTBUS_STREAMS_KEY_LAYOUT", "tagged", 'must be one of "flat", "hash-tagged", "auto"'),
     ("EVENTBUS_STRICT", "no", "must be true or false, got 'no'"),
     ("EVENTBUS_STRICT", 1, "must be true or false, got 1"),
@@ -67,10 +71,20 @@ BAD_VALUES: list[tuple[str, Any, str]] = [
     ("EVENTBUS_METRICS", "on", "must be true or false"),
     ("EVENTBUS_TRACING", "on", "must be true or false"),
     ("EVENTBUS_METRICS_PATH", "metrics", "must be a URL path starting with '/'"),
+    ("EVENTBUS_METRICS_PATH", "/<x", "(no spaces, '<' or '>')"),  # Flask: a ValueError
     ("EVENTBUS_DASHBOARD", "true ", "must be true or false"),
     ("EVENTBUS_DASHBOARD_PREFIX", "", "must be a non-empty string"),
+    ("EVENTBUS_DASHBOARD_PREFIX", "/<int:x>", "(no spaces, '<' or '>')"),
     ("ENABLED_MODULES", "billing", "must be null or a list of module names"),
-    ("MODULES_PACKAGE", "", "must be a non-empty string"),
+    ("ENABLED_MODULES", ["bill\ning"], "must be null or a list of module names"),
+    ("EVENTBUS_RQ_QUEUE", "a\nb", "must be printable text"),
+    ("MODULES_PACKAGE", "", "must be a dotted Python package name"),
+    ("MODULES_PACKAGE", ".", "must be a dotted Python package name"),  # was a TypeError
+    ("MODULES_PACKAGE", "os", "must name an importable Python package"),  # an AttributeError
+    ("MODULES_PACKAGE", "zzz", "must name an importable Python package"),  # ModuleNotFound
+    ("DATABASE_URL", True, "must be a non-empty string or null"),  # was an AttributeError
+    ("DATABASE_URL", "postgresql://u@h:abc/db", "is not a database URL"),  # a ValueError
+    ("DATABASE_URL", "postgresql://u:p@ss@h/db", "percent-encode it as %40"),
     ("LOG_LEVEL", "LOUD", 'must be one of "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"'),
     ("LOG_FORMAT", "text", 'must be one of "json", "console", "auto"'),
 ]
@@ -110,6 +124,23 @@ def test_a_password_in_a_bad_redis_url_is_never_repeated() -> None:
     with pytest.raises(ConfigurationError) as caught:
         create_app({**CLINIC, "EVENTBUS_REDIS_URL": "redis://:s3cret-pw@host/abc"})
     assert "s3cret-pw" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("EVENTBUS_OUTBOX", "redis://:s3cret-pw@host/0"),  # a URL given to the wrong key
+        ("EVENTBUS_ROUTES", {"redis://:s3cret-pw@host/0": "rq"}),
+        ("EVENTBUS_RQ_QUEUES", {"billing": ["x?password=s3cret-pw"]}),
+        ("DATABASE_URL", "s3cret:pw@db://host/x"),
+    ],
+)
+def test_a_value_that_may_hold_a_password_is_never_repeated(key: str, value: Any) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        create_app({**CLINIC, key: value})
+    message = str(caught.value)
+    assert f"  - {key}: " in message
+    assert "s3cret" not in message
 
 
 @pytest.mark.parametrize(

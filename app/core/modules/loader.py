@@ -70,9 +70,10 @@ def order_modules(modules: Sequence[BaseModule], enabled: Iterable[str] | None) 
             if dep not in chosen:
                 missing.setdefault(dep, []).append(name)
     for dep, dependents in missing.items():
-        state = "not enabled" if dep in by_name else "not found"
+        # a module found but not chosen: ENABLED_MODULES left it out (and says so first)
+        state, key = ("not enabled", "ENABLED_MODULES: ") if dep in by_name else ("not found", "")
         problems.append(
-            f"module {dep!r} is {state}, but {', '.join(sorted(dependents))} "
+            f"{key}module {dep!r} is {state}, but {', '.join(sorted(dependents))} "
             f"depend{'s' if len(dependents) == 1 else ''} on it"
         )
     ordered = _topological(chosen, problems)
