@@ -1,9 +1,10 @@
 """Every process records its routing and a heartbeat in Redis; workers compare with the web's.
 
-A web process (at its first request), ``flask events worker`` (``streams-worker``),
-``flask events rq-worker`` (``rq-worker``) and ``flask events relay`` (``relay``) write a
-record under ``EVENTBUS_KEY_PREFIX`` (``transports.ProcessBoard``): kind, host, pid, routing
-table and its fingerprint, refreshed every ``EVENTBUS_HEARTBEAT_S`` by a daemon thread. A
+A web process (as a gunicorn worker starts serving, else at its first request), ``flask
+events worker`` (``streams-worker``), ``flask events rq-worker`` (``rq-worker``) and ``flask
+events relay`` (``relay``) write a record under ``EVENTBUS_KEY_PREFIX``
+(``transports.ProcessBoard``): kind, host, pid, routing table and its fingerprint, refreshed
+every ``EVENTBUS_HEARTBEAT_S`` by a daemon thread. A
 worker whose routing differs from a web process's logs ``routing.differs_from_web`` at start,
 naming the handlers, and ``flask events stats`` shows it; ``flask events health KIND`` exits 0
 only when a process of that kind on this host has beaten recently (compose healthchecks).
@@ -25,9 +26,10 @@ import transports
 from app.core.events.fingerprint import routing_differences, routing_fingerprint, routing_table
 from app.log import get_logger
 
-__all__ = ["KINDS", "ProcessRecorder", "record_process", "watch_web_start"]
+__all__ = ["KINDS", "ProcessRecorder", "record_process", "record_web_start", "watch_web_start"]
 
 KINDS = ("web", "streams-worker", "rq-worker", "relay")
+_WEB_START = "eventbus_web_start"
 _log = get_logger("eventbus.processes")
 
 
@@ -119,16 +121,35 @@ def record_process(app: Flask, kind: str) -> ProcessRecorder | None:
 
 
 def watch_web_start(app: Flask) -> None:
-    """Record the web process at its first request (a process that serves, not a command)."""
+    """Record the web process once: when the server says it serves (:func:`record_web_start`,
+    gunicorn's ``post_worker_init`` hook) or at its first request, whichever comes first (a
+    command builds the app too, and is no web process). A failure to record is logged, never
+    raised: a web process starts and serves with Redis down."""
     started = threading.Lock()
     done: list[bool] = []
 
-    def first_request() -> None:
+    def record_once() -> None:
         if done:
             return
         with started:
             if not done:
                 done.append(True)
-                record_process(app, "web")
+                try:
+                    record_process(app, "web")
+                except Exception as exc:
+                    _log.warning("process.record_failed", kind="web", error=type(exc).__name__)
 
-    app.before_request(first_request)
+    app.extensions[_WEB_START] = record_once
+    app.before_request(record_once)
+
+
+def record_web_start(app: object) -> bool:
+    """Record ``app``'s web process now, as it starts serving (so ``flask events stats`` right
+    after a deploy lists it before any request came); ``False`` when ``app`` is not one built
+    by ``create_app``. Never waits on Redis: the first beat is in the recorder's thread."""
+    extensions = getattr(app, "extensions", None)
+    record_once = extensions.get(_WEB_START) if isinstance(extensions, dict) else None
+    if record_once is None:
+        return False
+    record_once()
+    return True
