@@ -22,7 +22,10 @@ class AppFormattedLogger(Logger):  # type: ignore[misc]
 
     def setup(self, cfg: Any) -> None:
         super().setup(cfg)
-        configure_from_environment()
+        try:
+            configure_from_environment()
+        except ValueError as exc:  # FLASK_LOG_LEVEL or FLASK_LOG_FORMAT: one line, no traceback
+            raise SystemExit(f"Error: {exc}") from None
 
 
 logger_class = AppFormattedLogger

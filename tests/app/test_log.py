@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import runpy
 from collections.abc import Iterator
 
 import pytest
@@ -103,3 +104,24 @@ def test_console_output_has_no_colour_off_a_terminal(capsys: pytest.CaptureFixtu
     err = capsys.readouterr().err
     assert "hello" in err and "slow" in err and "answer=42" in err
     assert "\x1b" not in err
+
+
+def test_gunicorn_with_a_bad_log_level_stops_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """gunicorn's arbiter configures logging before any app exists (``gunicorn.conf.py``):
+    ``FLASK_LOG_LEVEL=bogus`` stopped it with a 25-line ValueError traceback."""
+    from gunicorn.config import Config  # type: ignore[import-untyped]
+
+    from app.architecture import PROJECT_ROOT
+    from app.log import configure_from_environment
+
+    logger_class = runpy.run_path(str(PROJECT_ROOT / "gunicorn.conf.py"))["logger_class"]
+    monkeypatch.setenv("FLASK_LOG_LEVEL", "bogus")
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            logger_class(Config())
+    finally:
+        monkeypatch.undo()
+        configure_from_environment()
+    assert str(stopped.value) == (
+        "Error: LOG_LEVEL='bogus': use one of DEBUG, INFO, WARNING, ERROR, CRITICAL"
+    )
