@@ -82,6 +82,10 @@ def _unlike_a_bus_job(job: Job) -> list[str]:
         ("failure_ttl", job.failure_ttl is None or _count(job.failure_ttl, 1, 10**9)),
         ("ttl", job.ttl is None or _count(job.ttl, -1, 10**9)),
         ("meta", isinstance(job.meta, dict) and "unserialized" not in job.meta),
+        # A bus job never repeats: RQ re-enqueues a repeating job after each success, so a
+        # forged repeat count would run it forever (a burst worker would never finish).
+        ("repeats_left", not job.repeats_left),
+        ("repeat_intervals", job.repeat_intervals is None),
         ("dependencies", not job._dependency_ids),
     )
     return [f"{name} (not a bus job's)" for name, fine in checks if not fine]
