@@ -109,7 +109,8 @@ class PayloadValidator:
 
     def _compile(self) -> None:
         """The one-pass walks by event name: with validation on and the declared shapes as
-        the check, those of the shapes that compiled and nest within the depth limit."""
+        the check, those of the shapes that compiled and nest within the depth limit.
+        ``DECLARED_PAYLOADS`` is read here, when a setting changes (it is fixed at import)."""
         declared = self._validate and self._schema_check is check_declared_payload
         self._walks = {
             name: spec.walk.walk
