@@ -30,6 +30,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.support.flask_cli import run_flask
+
 __all__ = [
     "BEGIN",
     "CLINIC_DOC",
@@ -218,15 +220,7 @@ def upgraded_database(path: Path) -> str:
     url = f"sqlite:///{path}"
     env = _clean_env()
     env["DATABASE_URL"] = url
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_flask("db", "upgrade", env=env)
     if result.returncode != 0 and "No such command 'db'" not in result.stderr:
         raise AssertionError(f"flask db upgrade failed:\n{result.stdout}{result.stderr}")
     return url

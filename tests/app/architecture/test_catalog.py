@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +11,7 @@ from flask import Flask
 import transports
 from app.architecture import CATALOG_PATH, PROJECT_ROOT, analyse, render_catalog
 from app.core.events import Router
+from tests.support.flask_cli import run_flask
 
 from .support import SAMPLES, SAMPLES_DIR, at
 
@@ -96,14 +95,6 @@ def test_the_catalog_ignores_the_routing_of_the_environment() -> None:
         "FLASK_EVENTBUS_TRANSPORT": "redis-streams",
         "FLASK_EVENTBUS_ROUTES": '{"notifications.*": "rq"}',
     }
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "events", "catalog", "--check"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_flask("events", "catalog", "--check", env=env)
     assert (result.returncode, result.stderr) == (0, ""), result.stderr
     assert result.stdout == f"{CATALOG_PATH} is up to date\n"

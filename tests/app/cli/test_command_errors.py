@@ -7,11 +7,10 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 
 import pytest
 
-from app.architecture import PROJECT_ROOT
+from tests.support.flask_cli import run_flask
 
 
 def _closed_port() -> int:
@@ -24,15 +23,7 @@ def _closed_port() -> int:
 
 def _flask(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     variables = {**os.environ, "DATABASE_URL": "sqlite://", **env}
-    return subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
-        cwd=PROJECT_ROOT,
-        env=variables,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_flask(*args, env=variables)
 
 
 @pytest.mark.slow

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from app.architecture import PROJECT_ROOT
 from app.config_checks import CHECKS
 from app.config_values import CREDENTIAL_HINTS
+from tests.support.flask_cli import run_flask
 from tests.support.hostile_settings import MARKER, env_texts
 from tests.support.redis_server import free_port
 from tests.support.schema import prepare_database
@@ -59,15 +58,7 @@ def run(
         FLASK_EVENTBUS_KEY_PREFIX="test-settings-cli",
     )
     env[f"FLASK_{key}"] = text
-    return subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_flask(*args, env=env)
 
 
 def assert_one_short_message(result: subprocess.CompletedProcess[str], key: str, text: str) -> None:

@@ -15,7 +15,6 @@ results stream too.
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,13 +27,12 @@ from rq.registry import FailedJobRegistry
 from rq.serializers import JSONSerializer
 
 from app.core.events import EventBus, EventType, Router
+from tests.support.flask_cli import run_flask
 from tests.support.postgres import postgres_database
 from tests.support.redis_server import RedisServer, start_redis_server
 from tests.support.rq_workers import (
-    REPO_ROOT,
     app_environment,
     delete_rq_keys,
-    flask_command,
     flask_worker_command,
     rq_worker_command,
     run_worker,
@@ -141,15 +139,7 @@ def test_the_marker_never_leaves_an_rq_worker(
 
 
 def _flask(env: dict[str, str], *arguments: str) -> str:
-    result = subprocess.run(
-        flask_command(*arguments),
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_flask(*arguments, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout + result.stderr
 

@@ -18,8 +18,9 @@ import pytest
 import redis
 
 from app.core.events import EventBus, EventType, Router
+from tests.support.flask_cli import run_flask
 from tests.support.redis_topologies import SentinelSetup
-from tests.support.rq_workers import BIN, REPO_ROOT, app_environment, delete_rq_keys, flask_command
+from tests.support.rq_workers import BIN, REPO_ROOT, app_environment, delete_rq_keys
 from tests.transports.rq_queue.conftest import SAMPLE_PACKAGE
 from transports.redis_common import connect_master
 from transports.rq_queue import BusRedis, RQSettings, RQTransport
@@ -28,15 +29,7 @@ pytestmark = [pytest.mark.redis, pytest.mark.slow]  # real Sentinels and worker 
 
 
 def printed_line(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        flask_command("events", "rq-command"),
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_flask("events", "rq-command", env=env)
 
 
 def test_the_sentinel_line_runs_as_printed(
