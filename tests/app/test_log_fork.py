@@ -27,10 +27,12 @@ from app.log import configure_logging, get_logger
 configure_logging("INFO", "json")
 bound, stdlib = get_logger("chatter"), logging.getLogger("chatter")
 chatter = bound.info if sys.argv[1] == "structlog" else stdlib.warning
-def chatter_forever():
-    while True:
+stop = threading.Event()
+def chatter_until_stopped():
+    while not stop.is_set():
         chatter("chatter")
-threading.Thread(target=chatter_forever, daemon=True).start()
+thread = threading.Thread(target=chatter_until_stopped)
+thread.start()
 hung = 0
 for number in range(int(sys.argv[2])):
     pid = os.fork()
@@ -40,6 +42,8 @@ for number in range(int(sys.argv[2])):
         os._exit(0)
     _, status = os.waitpid(pid, 0)
     hung += os.WIFSIGNALED(status)
+stop.set()  # a daemon thread still writing at interpreter shutdown can abort the process
+thread.join()
 print(hung, file=sys.__stdout__, flush=True)
 """
 
