@@ -27,11 +27,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import redis
+
 __all__ = [
     "RedisServer",
     "delete_prefix",
     "dies_with_parent",
     "free_port",
+    "password_protected_redis",
     "redis_server",
     "start_redis_server",
 ]
@@ -212,6 +215,19 @@ def _tail(path: Path) -> str:
         return path.read_text(errors="replace")[-500:]
     except OSError:
         return ""
+
+
+@contextmanager
+def password_protected_redis(password: str) -> Iterator[RedisServer]:
+    """A private Redis server that requires ``password`` (``requirepass``), stopped after."""
+    server = start_redis_server()
+    try:
+        client = redis.Redis(port=server.port)
+        client.config_set("requirepass", password)
+        client.close()
+        yield server
+    finally:
+        server.stop()
 
 
 @contextmanager

@@ -35,7 +35,7 @@ from app.observability import metrics
 from app.observability.tracing import install_tracing, uninstall_tracing
 from tests.app.observability_support import observers_restored
 from tests.support.postgres import postgres_database
-from tests.support.redis_server import RedisServer, start_redis_server
+from tests.support.redis_server import RedisServer, password_protected_redis
 from tests.support.schema import make_app
 from transports.redis_streams import StreamsWorker
 
@@ -53,12 +53,8 @@ PAYLOAD = {
 
 @pytest.fixture
 def locked_redis() -> Iterator[RedisServer]:
-    server = start_redis_server()
-    try:
-        redis.Redis(port=server.port).config_set("requirepass", PASSWORD)
+    with password_protected_redis(PASSWORD) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from rq.serializers import JSONSerializer
 from app.core.events import EventBus, EventType, Router
 from tests.support.flask_cli import run_flask
 from tests.support.postgres import postgres_database
-from tests.support.redis_server import RedisServer, start_redis_server
+from tests.support.redis_server import RedisServer, password_protected_redis
 from tests.support.rq_workers import (
     app_environment,
     delete_rq_keys,
@@ -57,12 +57,8 @@ def payload(n: int) -> dict[str, str]:
 
 @pytest.fixture
 def locked_redis() -> Iterator[RedisServer]:
-    server = start_redis_server()
-    try:
-        redis.Redis(port=server.port).config_set("requirepass", PASSWORD)
+    with password_protected_redis(PASSWORD) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
