@@ -5,6 +5,9 @@ ns per publish of:
 
 - ``bare loop``: ``publish(p)`` looping over the same functions (the floor: any bus pays a
   call and a loop);
+- ``bare loop + ContextVar``: the same with a ``ContextVar`` set before the loop and reset
+  after it: the floor of any bus that makes the current event readable through a
+  ``ContextVar`` (as ``current_event()`` is), whatever else it does;
 - ``blinker send`` (``Signal.send``) and ``pyee emit`` with the same functions connected;
 - ``bus, validation off``: ``EVENTBUS_VALIDATE_PAYLOADS=False``, debug logging filtered;
 - ``bus, default``: the default configuration as an app has it: validation on (JSON safety,
@@ -28,6 +31,8 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from contextvars import ContextVar
+from types import FunctionType
 from typing import Any
 
 from blinker import Signal
@@ -45,16 +50,21 @@ PAYLOAD = {
 }
 SIZES = (1, 5, 20)
 OFF_BARS = {1: 2.5, 20: 1.5}  # validation off / bare loop, by N
+FLOOR = "bare loop + ContextVar"
 
 
 def make_handlers(count: int) -> list[Callable[[Any], None]]:
-    """``count`` distinct no-op functions (distinct code paths, like real handlers)."""
-    handlers = []
-    for index in range(count):
-        namespace: dict[str, Any] = {}
-        exec(f"def handler_{index}(payload):\n    pass\n", namespace)
-        handlers.append(namespace[f"handler_{index}"])
-    return handlers
+    """``count`` distinct no-op functions, each with its own code object (distinct code
+    paths, like real handlers)."""
+
+    def handler(payload: Any) -> None:
+        pass
+
+    code = handler.__code__
+    return [
+        FunctionType(code.replace(co_name=f"handler_{index}"), globals(), f"handler_{index}")
+        for index in range(count)
+    ]
 
 
 def variants_for(count: int) -> dict[str, Runner]:
@@ -66,6 +76,14 @@ def variants_for(count: int) -> dict[str, Runner]:
     def publish(payload: dict[str, Any]) -> None:
         for handler in subscribers:
             handler(payload)
+
+    current: ContextVar[Any] = ContextVar("bench_current", default=None)
+
+    def publish_in_context(payload: dict[str, Any]) -> None:
+        token = current.set(payload)
+        for handler in subscribers:
+            handler(payload)
+        current.reset(token)
 
     signal = Signal()
     emitter = EventEmitter()
@@ -87,6 +105,10 @@ def variants_for(count: int) -> dict[str, Runner]:
         for _ in range(k):
             publish(payload)
 
+    def bare_in_context(k: int) -> None:
+        for _ in range(k):
+            publish_in_context(payload)
+
     def blinker_send(k: int, send: Any = signal.send) -> None:
         for _ in range(k):
             send(payload)
@@ -105,6 +127,7 @@ def variants_for(count: int) -> dict[str, Runner]:
 
     return {
         "bare loop": bare,
+        FLOOR: bare_in_context,
         "blinker send": blinker_send,
         "pyee emit": pyee_emit,
         "bus, validation off": bus_off,
@@ -134,8 +157,10 @@ def report(results: dict[int, dict[str, float]]) -> str:
     for count in SIZES:
         medians = results[count]
         off = medians["bus, validation off"] / medians["bare loop"]
+        floor = medians[FLOOR] / medians["bare loop"]
         bar = OFF_BARS.get(count)
         off_verdict = f"bar ≤ {bar:.2f}: {'pass' if off <= bar else 'FAIL'}" if bar else "no bar"
+        off_verdict += f"; the ContextVar floor alone {floor:.2f}×"
         blinker = medians["blinker send"]
         vs_blinker = [medians[name] / blinker for name in ("bus, validation off", "bus, default")]
         blinker_verdict = "pass" if max(vs_blinker) < 1 else "FAIL"

@@ -85,14 +85,14 @@ class EventBus:
             plan = self.registry.plans[event_type]
         except KeyError:  # first publish of the name since subscriptions changed
             plan = self.registry.plan(event_type)
-        caller = publisher_frame(1)
         if plan.remote or self._observed:
-            self.publisher.publish(event_type, data, plan, caller)
+            self.publisher.publish(event_type, data, plan, publisher_frame(1))
             return
         if self._validating:
             self.validator.check(event_type, data, False)
-        if plan.local:
-            self.inprocess.run([event_type, data, caller, current_dispatch(), None], plan.local)
+        if plan.calls:
+            dispatch = [event_type, data, publisher_frame(1), current_dispatch(), None]
+            self.inprocess.run_unobserved(dispatch, plan.calls, plan.handler_ids)
 
     def prepare(self, event_type: str, data: dict[str, Any], *, producer: str) -> Envelope:
         """Check an event as ``publish`` would and build its envelope, without sending it.

@@ -2,7 +2,8 @@
 
 It is the default transport, the reference implementation of
 :class:`~app.core.events.transport.Transport` that the contract suite runs, and the one the
-bus runs its in-process handlers through: :meth:`EventBus.publish` calls :meth:`run` with a
+bus runs its in-process handlers through: :meth:`EventBus.publish` calls :meth:`run` (or
+:meth:`run_unobserved` when it knows nothing observes) with a
 :data:`~app.core.events.context.Dispatch` (the envelope is built only if something asks);
 callers that hold an envelope (the after-commit send, replays, the contract tests) use
 :meth:`publish`.
@@ -17,8 +18,9 @@ id and traceback, and the other handlers still run; with ``raise_handler_errors`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import partial
+from operator import length_hint
 from typing import Any
 
 from app.log import get_logger
@@ -37,12 +39,13 @@ from .exceptions import TransportError
 from .failures import raise_together, report_failure
 from .instrumentation import HOOK
 from .observed import call_observed
-from .plans import INPROCESS, LocalCall, call_of
-from .subscriptions import Subscription
+from .plans import INPROCESS, call_of
+from .subscriptions import Handler, Subscription
 
 __all__ = ["InProcessTransport"]
 
 Errors = list[tuple[str, Exception]]
+Calls = tuple[Handler, ...]
 
 
 class InProcessTransport:
@@ -63,23 +66,33 @@ class InProcessTransport:
         """Run the handlers of ``subscriptions`` now with ``envelope`` as the current event."""
         if self._closed:
             raise TransportError("the in-process transport is closed")
-        calls = tuple((sub.handler_id, call_of(sub)) for sub in subscriptions)
-        self.run(dispatch_of(envelope), calls)
+        calls = tuple(call_of(sub) for sub in subscriptions)
+        self.run(dispatch_of(envelope), calls, tuple(sub.handler_id for sub in subscriptions))
 
-    def run(self, dispatch: Dispatch, calls: tuple[LocalCall, ...]) -> None:
-        """Call each ``(handler id, call)`` with the payload, ``dispatch`` being current."""
+    def run(self, dispatch: Dispatch, calls: Calls, handler_ids: tuple[str, ...]) -> None:
+        """Call each of ``calls`` with the payload, ``dispatch`` being current; ``handler_ids``
+        names them, at the same positions (for the hook and for failures)."""
+        if HOOK.notify is None and HOOK.tracing is None:
+            self.run_unobserved(dispatch, calls, handler_ids)
+        else:
+            self._run_observed(dispatch, calls, handler_ids)
+
+    def run_unobserved(
+        self, dispatch: Dispatch, calls: Calls, handler_ids: tuple[str, ...]
+    ) -> None:
+        """:meth:`run` without reporting to the hook: for a caller that knows nothing observes
+        (``EventBus.publish`` when no hook, tracer or debug log is on)."""
         payload = dispatch[PAYLOAD]
         errors: Errors | None = None
+        pending = iter(calls)
         token = enter_dispatch(dispatch)
         try:
-            if HOOK.notify is None and HOOK.tracing is None:
-                for handler_id, call in calls:
-                    try:
-                        call(payload)
-                    except Exception as exc:
-                        errors = self._failed(dispatch, handler_id, exc, errors)
-            else:
-                errors = self._run_observed(dispatch, calls)
+            for call in pending:
+                try:
+                    call(payload)
+                except Exception as exc:
+                    handler_id = handler_ids[_position(calls, pending)]
+                    errors = self._failed(dispatch, handler_id, exc, errors)
         finally:
             exit_dispatch(token)
         if errors:
@@ -89,21 +102,26 @@ class InProcessTransport:
         """Refuse later :meth:`publish` calls (``TransportError``); safe to call twice."""
         self._closed = True
 
-    def _run_observed(self, dispatch: Dispatch, calls: tuple[LocalCall, ...]) -> Errors | None:
-        """:meth:`run`'s loop with every call reported to the hook (and traced)."""
+    def _run_observed(self, dispatch: Dispatch, calls: Calls, handler_ids: tuple[str, ...]) -> None:
+        """:meth:`run` with every call reported to the hook (and traced)."""
         errors: Errors | None = None
-        for handler_id, call in calls:
-            try:
-                call_observed(
-                    partial(call, dispatch[PAYLOAD]),
-                    event_type=dispatch[EVENT_TYPE],
-                    handler_id=handler_id,
-                    transport=INPROCESS,
-                    envelope=partial(envelope_of, dispatch),
-                )
-            except Exception as exc:
-                errors = self._failed(dispatch, handler_id, exc, errors)
-        return errors
+        token = enter_dispatch(dispatch)
+        try:
+            for handler_id, call in zip(handler_ids, calls, strict=True):
+                try:
+                    call_observed(
+                        partial(call, dispatch[PAYLOAD]),
+                        event_type=dispatch[EVENT_TYPE],
+                        handler_id=handler_id,
+                        transport=INPROCESS,
+                        envelope=partial(envelope_of, dispatch),
+                    )
+                except Exception as exc:
+                    errors = self._failed(dispatch, handler_id, exc, errors)
+        finally:
+            exit_dispatch(token)
+        if errors:
+            raise_together(dispatch[EVENT_TYPE], errors)
 
     def _failed(
         self, dispatch: Dispatch, handler_id: str, exc: Exception, errors: Errors | None
@@ -113,3 +131,9 @@ class InProcessTransport:
         if not self.raise_handler_errors:
             return errors
         return [*(errors or ()), (handler_id, exc)]
+
+
+def _position(calls: Calls, pending: Iterator[Handler]) -> int:
+    """The position in ``calls`` of the call last taken from ``pending``, an iterator over
+    ``calls``: those not yet taken are ``length_hint(pending)`` (exact for a tuple)."""
+    return len(calls) - 1 - length_hint(pending)

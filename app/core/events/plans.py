@@ -18,7 +18,6 @@ from .transport import Transport
 __all__ = [
     "INPROCESS",
     "DispatchPlan",
-    "LocalCall",
     "RemoteDelivery",
     "build_plan",
     "call_of",
@@ -31,26 +30,28 @@ __all__ = [
 INPROCESS = "inprocess"
 """The transport name of handlers run in the publishing process, inside ``publish()``."""
 
-LocalCall = tuple[str, Handler]
-"""``(handler id, call)``: ``call(payload)`` runs the handler (see :func:`call_of`)."""
-
 RemoteDelivery = tuple[Transport, tuple[Subscription, ...]]
 """A remote transport and the subscriptions of one event it carries."""
 
 
 @dataclass(frozen=True, slots=True)
 class DispatchPlan:
-    """Every handler one event name reaches: ``local`` calls in subscription order, then one
-    ``remote`` delivery per remote transport. ``count`` is the number of handlers."""
+    """Every handler one event name reaches: the in-process ``calls`` in subscription order
+    (``call(payload)`` runs one, see :func:`call_of`) with their ``handler_ids`` at the same
+    positions, then one ``remote`` delivery per remote transport. Two parallel tuples rather
+    than one of pairs: the in-process loop then iterates bare callables, and reads an id only
+    when a handler fails (unpacking a pair per handler cost ~7% of a 20-handler publish).
+    """
 
     event_type: str
-    local: tuple[LocalCall, ...]
+    calls: tuple[Handler, ...]
+    handler_ids: tuple[str, ...]
     remote: tuple[RemoteDelivery, ...]
 
     @property
     def count(self) -> int:
         """How many handlers the plan reaches."""
-        return len(self.local) + sum(len(subs) for _, subs in self.remote)
+        return len(self.calls) + sum(len(subs) for _, subs in self.remote)
 
 
 def subscriptions_for(
@@ -71,15 +72,16 @@ def build_plan(
     transport: Callable[[str], Transport],
 ) -> DispatchPlan:
     """The plan of ``event_type``; ``transport`` finds a remote transport by name."""
-    local: list[LocalCall] = []
+    local: list[Subscription] = []
     remote: dict[str, list[Subscription]] = {}
     for sub in subscriptions_for(subscriptions, event_type):
         if sub.transport == INPROCESS:
-            local.append((sub.handler_id, call_of(sub)))
+            local.append(sub)
         else:
             remote.setdefault(sub.transport, []).append(sub)
     deliveries = tuple((transport(name), tuple(subs)) for name, subs in remote.items())
-    return DispatchPlan(str(event_type), tuple(local), deliveries)
+    calls = tuple(call_of(sub) for sub in local)
+    return DispatchPlan(str(event_type), calls, tuple(sub.handler_id for sub in local), deliveries)
 
 
 def call_of(sub: Subscription) -> Handler:

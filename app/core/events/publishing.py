@@ -78,7 +78,7 @@ class Publisher:
         """Hand a checked event to its remote transports, then run its in-process handlers.
         ``trace``: the tracer and the producer span the envelope's trace context comes from."""
         parent = current_dispatch()
-        local, remote = plan.local, plan.remote
+        local, remote = plan.calls, plan.remote
         if remote:
             envelope = new_envelope(event_type, data, producer_of_frame(caller), parent, encoded)
             if trace is not None:
@@ -95,7 +95,7 @@ class Publisher:
         if HOOK.notify is not None and (local or not remote):
             observe_published(envelope_of(dispatch), INPROCESS if local else "none", len(local))
         if local:
-            self.inprocess.run(dispatch, local)
+            self.inprocess.run(dispatch, local, plan.handler_ids)
 
     def prepare(self, event_type: str, data: dict[str, Any], producer: str) -> Envelope:
         """Check an event as :meth:`publish` would and build its envelope, sending nothing."""
@@ -120,10 +120,10 @@ class Publisher:
                 observe_published(envelope, transport.name, len(subs))
         elif plan.remote:
             observe_published(envelope, "outbox", sum(len(subs) for _, subs in plan.remote))
-        if HOOK.notify is not None and (plan.local or not plan.remote):
-            observe_published(envelope, INPROCESS if plan.local else "none", len(plan.local))
-        if local and plan.local:
-            self.inprocess.run(dispatch_of(envelope), plan.local)
+        if HOOK.notify is not None and (plan.calls or not plan.remote):
+            observe_published(envelope, INPROCESS if plan.calls else "none", len(plan.calls))
+        if local and plan.calls:
+            self.inprocess.run(dispatch_of(envelope), plan.calls, plan.handler_ids)
 
     def send_remote_batch(self, envelopes: Sequence[Envelope]) -> None:
         """Hand many envelopes checked earlier to their remote transports, one batch per

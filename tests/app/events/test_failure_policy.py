@@ -53,6 +53,39 @@ def test_raise_mode_runs_every_handler_then_raises_all_errors(bus: EventBus) -> 
     assert "t.broken, t.also_broken" in str(caught.value)
 
 
+@pytest.mark.parametrize("observed", [False, True], ids=["unobserved", "observed"])
+def test_each_error_is_named_by_the_id_of_the_subscription_that_raised(
+    bus: EventBus, observed: bool
+) -> None:
+    """The in-process loop names a failing handler by its position in the plan: the same
+    callable subscribed under two ids, failing at the first, middle and last positions."""
+    calls: list[str] = []
+
+    def sometimes(payload: dict[str, Any]) -> None:
+        calls.append("sometimes")
+        if len(calls) != 2:
+            raise ValueError(f"call {len(calls)}")
+
+    bus.subscribe(EventType.PATIENT_CREATED, sometimes, handler_id="t.first")
+    bus.subscribe(EventType.PATIENT_CREATED, sometimes, handler_id="t.second")
+    bus.subscribe(EventType.PATIENT_CREATED, broken, handler_id="t.last")
+    if observed:
+        handler_failed.connect(_ignore)
+    try:
+        with pytest.raises(HandlerError) as caught:
+            bus.publish(EventType.PATIENT_CREATED, PAYLOAD)
+    finally:
+        handler_failed.disconnect(_ignore)
+    assert HOOK.notify is None
+    assert calls == ["sometimes", "sometimes"]
+    assert caught.value.handler_ids == ("t.first", "t.last")
+    assert [str(exc) for exc in caught.value.exceptions] == ["call 1", "bad data"]
+
+
+def _ignore(sender: Any, **kw: Any) -> None:
+    """A handler_failed receiver: connecting one turns the observed path on."""
+
+
 def test_the_logged_event_id_is_the_one_handlers_saw(bus: EventBus) -> None:
     bus.raise_handler_errors = False
     seen: list[str] = []
