@@ -14,9 +14,10 @@ Its settings are stored on those parts (:mod:`~app.core.events.settings`).
 
 ``publish(name, payload)`` takes the plan of ``name``; with in-process handlers only and
 nothing observing (no debug log, hook or tracer), it checks the payload
-(``PayloadValidator.check``) and hands it to the in-process transport; otherwise it hands it
-to the publisher. The longest chain from ``publish`` to a handler is
-``publish → Publisher.publish → Publisher._dispatch → InProcessTransport.run → handler``.
+(``PayloadValidator.check``) and hands it to the in-process transport
+(``InProcessTransport.run_unobserved``); otherwise it hands it to the publisher. The
+longest chain from ``publish`` to a handler is ``publish → Publisher.publish →
+Publisher._dispatch → InProcessTransport.run → handler``.
 
 Thread safety: ``subscribe``, ``unsubscribe``, ``clear`` and ``configure`` take the
 registry's lock and replace the plans; ``publish`` reads them without locking and may run on
