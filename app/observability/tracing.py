@@ -9,7 +9,11 @@ instrumentation hook (``HOOK.tracing``); the bus and the workers then:
   ``tracestate``), which both Redis transports carry as optional envelope fields;
 - run each handler in a **consumer span** ``process <event type>`` (kind ``CONSUMER``)
   whose parent is the producer span: in a worker the parent comes from the envelope's
-  ``traceparent`` (and the span also links to it), in-process it is simply the current one.
+  ``traceparent`` (and the span also links to it), in-process it is simply the current one;
+- for an event written to the transactional outbox, ``publish_after_commit`` stamps the
+  envelope with the trace context of the span current when it is queued
+  (``observed.with_current_trace_context``), the row keeps it and the relay sends it on: the
+  worker's consumer span is a child of (and links to) that span, in the same trace.
 
 Attributes follow OpenTelemetry's messaging semantic conventions: ``messaging.system``
 (``flask-eventbus``), ``messaging.operation.type`` (``send`` / ``process``),

@@ -130,12 +130,16 @@ class Envelope:
         producer: str,
         version: int,
         occurred_at: str,
+        traceparent: str | None = None,
+        tracestate: str | None = None,
     ) -> Envelope:
         """An envelope whose ``payload`` is decoded from ``encoded_payload`` on first access.
 
         For envelopes read back from storage this process wrote (the outbox): forwarding one
         to Redis Streams sends the stored text as is and never parses it. A payload that turns
         out not to be a JSON object raises :class:`MalformedEnvelopeError` when accessed.
+        ``traceparent`` and ``tracestate`` are kept as given: the caller checks them
+        (:func:`trace_context`).
         """
         envelope = object.__new__(cls)
         assign = object.__setattr__
@@ -147,8 +151,8 @@ class Envelope:
         assign(envelope, "version", version)
         assign(envelope, "occurred_at", occurred_at)
         assign(envelope, "encoded_payload", encoded_payload)
-        assign(envelope, "traceparent", None)
-        assign(envelope, "tracestate", None)
+        assign(envelope, "traceparent", traceparent)
+        assign(envelope, "tracestate", tracestate)
         return envelope
 
     if not TYPE_CHECKING:  # invisible to mypy, which would otherwise accept any attribute

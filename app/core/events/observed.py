@@ -6,6 +6,8 @@ through (two attribute reads and two ``None`` checks); otherwise it times the ca
 the tracer's consumer span, and reports ``handled`` or ``failed`` with the duration.
 :func:`observe_outcome` reports what a worker decided after a failure (``retried``,
 ``dead_lettered``); :func:`observe_published` reports a hand-over to a transport.
+:func:`with_trace_context` and :func:`with_current_trace_context` stamp an envelope with the
+W3C trace context the transports (and the outbox's rows) carry to the workers.
 """
 
 from __future__ import annotations
@@ -17,8 +19,15 @@ from typing import Any
 from .envelope import Envelope
 from .instrumentation import HOOK, Kind, Observation, Tracing
 from .redaction import redacted_error
+from .stamps import trace_context
 
-__all__ = ["call_observed", "observe_outcome", "observe_published", "with_trace_context"]
+__all__ = [
+    "call_observed",
+    "observe_outcome",
+    "observe_published",
+    "with_current_trace_context",
+    "with_trace_context",
+]
 
 
 def call_observed(
@@ -120,3 +129,18 @@ def with_trace_context(envelope: Envelope, tracing: Tracing, span: Any) -> Envel
     if traceparent is None:
         return envelope
     return envelope.replace(traceparent=traceparent, tracestate=tracestate)
+
+
+def with_current_trace_context(envelope: Envelope) -> Envelope:
+    """``envelope`` stamped with the W3C trace context of the span current now, when tracing
+    is on and there is one (else ``envelope`` itself); only a well-formed ``traceparent`` is
+    kept (``stamps.trace_context``). For an envelope that leaves later, from storage (the
+    outbox's row), so its consumers continue the trace of the code that queued it. With
+    tracing off: one ``None`` check."""
+    tracing = HOOK.tracing
+    if tracing is None:
+        return envelope
+    kept = trace_context(*tracing.trace_context())
+    if not kept:
+        return envelope
+    return envelope.replace(**kept)

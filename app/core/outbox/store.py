@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, Insert, Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from app.core.events.envelope import Envelope
+from app.core.events.envelope import Envelope, trace_context
 from app.core.events.exceptions import ConfigurationError
 from app.core.persistence.clock import utcnow
 
@@ -46,6 +46,8 @@ ROW_COLUMNS = (
     outbox.c.producer,
     outbox.c.version,
     outbox.c.occurred_at,
+    outbox.c.traceparent,
+    outbox.c.tracestate,
 )
 """What a relay reads of a row, in the order :func:`read_rows` expects."""
 
@@ -138,10 +140,21 @@ def open_store(engine: Engine, lease: timedelta, keep_sent: bool) -> OutboxStore
 
 def read_rows(rows: Iterable[Sequence[Any]]) -> Claim:
     """Rows selected as :data:`ROW_COLUMNS`, as a claim. Payloads stay as stored (the JSON
-    text that goes on the wire) and are parsed only if a transport asks for the dict."""
+    text that goes on the wire) and are parsed only if a transport asks for the dict.
+
+    A row's trace context is kept only when well-formed (``stamps.trace_context``): a
+    malformed ``traceparent`` or ``tracestate`` (a row edited by hand) is dropped, never an
+    error, so the event still goes out (its consumer span then starts a trace of its own).
+    """
     seqs: list[int] = []
     envelopes: list[Envelope] = []
-    for seq, event_id, kind, text, correlation, causation, producer, version, at in rows:
+    for row in rows:
+        seq, event_id, kind, text, correlation, causation, producer, version, at, parent, state = (
+            row
+        )
+        if parent is not None:
+            kept = trace_context(parent, state)
+            parent, state = kept.get("traceparent"), kept.get("tracestate")
         seqs.append(seq)
         envelopes.append(
             Envelope.with_encoded_payload(
@@ -153,6 +166,8 @@ def read_rows(rows: Iterable[Sequence[Any]]) -> Claim:
                 producer=producer,
                 version=version,
                 occurred_at=at,
+                traceparent=parent,
+                tracestate=state,
             )
         )
     return Claim(tuple(seqs), tuple(envelopes))
@@ -166,7 +181,13 @@ def set_aside_row(seq: int, envelope: Envelope, reason: str) -> Insert:
 
 
 def _row_values(envelope: Envelope) -> dict[str, Any]:
-    """The envelope columns of an outbox row (the payload as its wire text, never re-parsed)."""
+    """The envelope columns of an outbox row (the payload as its wire text, never re-parsed),
+    with its trace context only if well-formed (so it fits its columns: a bad one is dropped,
+    never an error that would roll the caller's transaction back)."""
+    parent, state = envelope.traceparent, None
+    if parent is not None:
+        kept = trace_context(parent, envelope.tracestate)
+        parent, state = kept.get("traceparent"), kept.get("tracestate")
     return {
         "event_id": envelope.id,
         "event_type": envelope.type,
@@ -177,6 +198,8 @@ def _row_values(envelope: Envelope) -> dict[str, Any]:
         "causation_id": envelope.causation_id,
         "payload": envelope.payload_json(),
         "created_at": utcnow(),
+        "traceparent": parent,
+        "tracestate": state,
     }
 
 

@@ -1,9 +1,11 @@
 """The outbox tables: events written in the same transaction as the facts they announce.
 
 ``eventbus_outbox`` holds one row per event that has remote subscribers, its envelope in
-columns (the payload as the exact JSON text that goes on the wire). ``seq`` orders the rows
-and never goes back (``AUTOINCREMENT`` on SQLite), so a relay can read them in order. It has
-no index besides the primary key: a row costs one insert and, once sent, at most one delete.
+columns: the payload as the exact JSON text that goes on the wire, and, when tracing is on,
+the W3C trace context of the span that queued the event (so the relayed event continues that
+trace). ``seq`` orders the rows and never goes back (``AUTOINCREMENT`` on SQLite), so a relay
+can read them in order. It has no index besides the primary key: a row costs one insert and,
+once sent, at most one delete.
 
 How a row is marked sent depends on the database (see ``app.core.outbox.store``):
 
@@ -34,7 +36,8 @@ _SEQ = BigInteger().with_variant(Integer, "sqlite")
 
 
 def _envelope_columns() -> list[Column[object]]:
-    """The envelope's columns, new objects for each table."""
+    """The envelope's columns, new objects for each table. ``traceparent`` and ``tracestate``
+    (``NULL`` without tracing) are the W3C trace context of the span that queued the event."""
     return [
         Column("event_id", String(128), nullable=False),
         Column("event_type", String(200), nullable=False),
@@ -45,6 +48,8 @@ def _envelope_columns() -> list[Column[object]]:
         Column("causation_id", String(128)),
         Column("payload", Text, nullable=False),
         Column("created_at", UtcDateTime(), nullable=False),
+        Column("traceparent", String(55)),
+        Column("tracestate", String(512)),
     ]
 
 

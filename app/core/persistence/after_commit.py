@@ -32,7 +32,9 @@ Contract:
   each failure with the event type. That gap (commit succeeded, publish failed) is closed
   by the outbox: with ``EVENTBUS_OUTBOX`` on, an event with remote handlers is written to the
   outbox table in the transaction itself, only its in-process handlers run after the commit,
-  and the relay sends the row (see :mod:`app.core.outbox`).
+  and the relay sends the row (see :mod:`app.core.outbox`). With tracing on, the row carries
+  the W3C trace context of the span current at the call (the request's, or a handler's), so
+  the workers' consumer spans continue that trace.
 
 The payload is copied (shallowly) when queued: do not mutate nested values afterwards.
 Thread safety: a session belongs to one thread, and so do its queued events.
@@ -52,6 +54,7 @@ from app.core import outbox  # the module, not its names: outbox imports persist
 from app.core.events import EventBus, HandlerError, event_bus
 from app.core.events.context import producer_of_frame, publisher_frame
 from app.core.events.envelope import Envelope
+from app.core.events.observed import with_current_trace_context
 from app.db import session_or_default
 from app.log import get_logger
 
@@ -113,6 +116,7 @@ def publish_after_commit(
     queues: dict[SessionTransaction, list[PendingEvent]] = target.info.setdefault(_PENDING, {})
     relay = outbox.current_relay()
     if relay is not None and bus.has_remote_subscribers(event_type):
+        envelope = with_current_trace_context(envelope)  # the row leaves later: keep the trace
         outbox.OutboxStore.add(target, envelope)
         pending = PendingEvent(envelope, bus, relay)
     else:

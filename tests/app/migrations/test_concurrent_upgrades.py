@@ -40,7 +40,7 @@ def test_concurrent_upgrades_of_one_new_database_all_succeed(empty_database: str
                 "appointments_0001",
                 "billing_0001",
                 "notifications_0001",
-                "outbox_0002",
+                "outbox_0003",
                 "patient_timeline_0001",
                 "patients_0001",
             ]
