@@ -152,3 +152,15 @@ def test_replace_leaves_a_stored_payload_undecoded() -> None:
 def test_envelopes_are_not_hashable() -> None:
     with pytest.raises(TypeError):
         hash(ENVELOPE)
+
+
+def test_only_a_deferred_envelope_has_an_attribute_hook() -> None:
+    """A class with ``__getattr__`` pays for it on every attribute read: a built or decoded
+    envelope must not (``_DeferredEnvelope`` alone decodes on first access)."""
+    assert not hasattr(Envelope, "__getattr__")
+    stored = Envelope.with_encoded_payload(
+        id="e1", type="t", encoded_payload='{"a": 1}', correlation_id="e1", causation_id=None,
+        producer="", version=1, occurred_at="2026-12-01T00:00:00Z",
+    )  # fmt: skip
+    assert isinstance(stored, Envelope) and stored.payload == {"a": 1}
+    assert stored == Envelope("e1", "t", {"a": 1}, "e1", occurred_at="2026-12-01T00:00:00Z")
