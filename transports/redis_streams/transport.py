@@ -106,7 +106,11 @@ class RedisStreamsTransport:
 
     def publish(self, envelope: Envelope, subscriptions: Sequence[Subscription]) -> None:
         """``XADD`` the envelope once; raise :class:`TransportError` if it was not written."""
-        stream = self._ready_stream(envelope.type, subscriptions)
+        checked = self._checked.get(envelope.type)  # the common case, without a call
+        if checked is not None and checked[0] is subscriptions:
+            stream = checked[1]
+        else:
+            stream = self._ready_stream(envelope.type, subscriptions)
         try:
             self.client.execute_command(*xadd_command(stream, envelope))  # type: ignore[no-untyped-call]
         except REDIS_ERRORS as exc:

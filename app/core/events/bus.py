@@ -12,12 +12,14 @@ The bus is small and owns its parts, each usable alone:
 
 Its settings are stored on those parts (:mod:`~app.core.events.settings`).
 
-``publish(name, payload)`` takes the plan of ``name``; with in-process handlers only and
-nothing observing (no debug log, hook or tracer), it checks the payload
-(``PayloadValidator.check``) and hands it to the in-process transport
-(``InProcessTransport.run_unobserved``); otherwise it hands it to the publisher. The
-longest chain from ``publish`` to a handler is ``publish → Publisher.publish →
-Publisher._dispatch → InProcessTransport.run → handler``.
+``publish(name, payload)`` takes the plan of ``name``; with something observing (a debug
+log, a hook or a tracer) it hands the event to the publisher (``Publisher.publish``: check,
+log, producer span, then ``Publisher.dispatch``). Otherwise it checks the payload
+(``PayloadValidator.check``) and hands it to ``Publisher.dispatch`` when a remote handler
+wants it (``publish → Publisher.dispatch → transport.publish``: one envelope, its payload
+encoded once), else to the in-process transport (``InProcessTransport.run_unobserved``).
+The longest chain from ``publish`` to a handler is ``publish → Publisher.publish →
+Publisher.dispatch → InProcessTransport.run → handler``.
 
 Thread safety: ``subscribe``, ``unsubscribe``, ``clear`` and ``configure`` take the
 registry's lock and replace the plans; ``publish`` reads them without locking and may run on
@@ -86,8 +88,12 @@ class EventBus:
             plan = self.registry.plans[event_type]
         except KeyError:  # first publish of the name since subscriptions changed
             plan = self.registry.plan(event_type)
-        if plan.remote or self._observed:
+        if self._observed:
             self.publisher.publish(event_type, data, plan, publisher_frame(1))
+            return
+        if plan.remote:  # a payload crossing the wire is checked even with validation off
+            encoded = self.validator.check(event_type, data, True)
+            self.publisher.dispatch(event_type, data, plan, publisher_frame(1), encoded, None)
             return
         if self._validating:
             self.validator.check(event_type, data, False)
