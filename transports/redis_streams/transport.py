@@ -14,7 +14,9 @@ Guarantee: at least once per handler. Failure: an event counts as published only
 reported published that was not written. A connection error is retried twice (never a
 timeout): if a reply was lost after the write, the event may be written twice with the same
 event id, which consumers already tolerate. Thread safety: ``publish`` may run on many
-threads at once (redis-py's connection pool is thread-safe).
+threads at once: each thread sends on a connection of its own, taken from the client's pool
+on its first publish and kept (:mod:`~transports.redis_streams.held`: it saves the pool's
+per-command work, half of a round trip here); batches and group checks use the pool.
 
 Operator hooks found through ``transports.operations``: :func:`dead_letter_store` and
 :func:`stats`.
@@ -51,6 +53,7 @@ from .dead_letters import (
 )
 from .entries import xadd_command
 from .groups import ensure_group
+from .held import command_sender
 from .keys import event_types_for
 from .settings import StreamsSettings
 from .stats import collect_stats
@@ -76,6 +79,7 @@ class RedisStreamsTransport:
         self._checked: dict[str, tuple[Sequence[Subscription], str]] = {}
         self._lock = threading.Lock()
         self._closed = False
+        self._send = command_sender(client)  # each thread's own connection (see held.py)
 
     def prepare(self, subscriptions: Sequence[Subscription]) -> None:
         """Create each handler's group on each of its streams (at ``0``, idempotent).
@@ -112,7 +116,7 @@ class RedisStreamsTransport:
         else:
             stream = self._ready_stream(envelope.type, subscriptions)
         try:
-            self.client.execute_command(*xadd_command(stream, envelope))  # type: ignore[no-untyped-call]
+            self._send(xadd_command(stream, envelope))
         except REDIS_ERRORS as exc:
             raise TransportError(
                 f"could not publish {envelope.type} event {envelope.id} to Redis at "
