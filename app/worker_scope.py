@@ -25,6 +25,9 @@ class WorkerScope:
 
     def __init__(self, app: Flask) -> None:
         self.app = app
+        # db.session's registry, read once: Flask-SQLAlchemy's ``SQLAlchemy`` has a
+        # ``__getattr__``, so every ``db.session`` read pays for the hook
+        self._sessions = db.session.registry
 
     def batch(self) -> AbstractContextManager[Any]:
         """An app context for a batch (use in a ``with``)."""
@@ -35,6 +38,6 @@ class WorkerScope:
         context = _cv_app.get(None)
         if context is not None and vars(context.g):  # an unused g has nothing to leak
             context.g = self.app.app_ctx_globals_class()
-        sessions = db.session.registry
+        sessions = self._sessions
         if sessions.registry and sessions.has():  # any session at all, then this context's
             db.session.remove()

@@ -1,7 +1,8 @@
 """Which request and which event the running code works for: two ``ContextVar``s.
 
-- The **correlation id**: set once per HTTP request (``extension``) or per delivered message
-  in a worker; carried into every event published meanwhile.
+- The **correlation id**: set once per HTTP request (``extension``); in a worker, the
+  delivered event's (read from the current dispatch, see :func:`enter_delivery`); carried
+  into every event published meanwhile.
 - The **current dispatch**: set by whoever calls handlers (the in-process transport, a
   Streams or RQ worker through :meth:`EventBus.deliver`) just before the first handler call
   and reset right after the last, so nested publishes and sibling handlers see exactly their
@@ -173,14 +174,25 @@ _producers: dict[Any, str] = {}
 _MAX_PRODUCERS = 4096
 
 
-def enter_delivery(envelope: Envelope) -> tuple[DispatchToken, Token[str | None]]:
-    """Make ``envelope`` the current event and its correlation id the current one (workers)."""
-    return _dispatch.set(dispatch_of(envelope)), _correlation.set(envelope.correlation_id)
+def enter_delivery(envelope: Envelope) -> tuple[DispatchToken, Token[str | None] | None]:
+    """Make ``envelope`` the current event, and so its correlation id the current one
+    (workers).
+
+    One ``ContextVar`` set when no correlation id is set (a worker's thread): the readers of
+    the correlation id (:func:`correlation_id`, :func:`new_envelope`) fall back to the
+    current event's. When one is set (a delivery inside a request or a
+    :func:`bind_correlation_id` block), the event's correlation id is set over it.
+    """
+    token = _dispatch.set([envelope.type, envelope.payload, None, None, envelope])
+    if _correlation.get() is None:
+        return token, None
+    return token, _correlation.set(envelope.correlation_id)
 
 
-def exit_delivery(tokens: tuple[DispatchToken, Token[str | None]]) -> None:
+def exit_delivery(tokens: tuple[DispatchToken, Token[str | None] | None]) -> None:
     """Undo :func:`enter_delivery`."""
-    _correlation.reset(tokens[1])
+    if tokens[1] is not None:
+        _correlation.reset(tokens[1])
     _dispatch.reset(tokens[0])
 
 
@@ -195,8 +207,15 @@ def delivering(envelope: Envelope) -> Iterator[Envelope]:
 
 
 def correlation_id() -> str | None:
-    """The correlation id of the current request or worker message, if any."""
-    return _correlation.get()
+    """The correlation id of the current request or worker message, if any: the one set
+    (a request, :func:`bind_correlation_id`), else that of the event being handled (a
+    worker's, or an in-process one outside a request: its envelope is built if it was not)."""
+    value = _correlation.get()
+    if value is None:
+        dispatch = _dispatch.get()
+        if dispatch is not None:
+            return envelope_of(dispatch).correlation_id
+    return value
 
 
 def valid_request_id(value: str | None) -> str | None:

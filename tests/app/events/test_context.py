@@ -12,7 +12,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from app.core.events import Envelope, EventBus, EventType, correlation_id, current_event
+from app.core.events import (
+    Envelope,
+    EventBus,
+    EventType,
+    bind_correlation_id,
+    correlation_id,
+    current_event,
+)
 from app.core.events.subscriptions import takes_envelope
 
 PAYLOAD = {"patient_id": "p1", "clinic_id": "c1"}
@@ -133,3 +140,34 @@ def test_a_delivered_event_sets_the_correlation_id_for_its_handler(bus: EventBus
     delivered = Envelope(id="e1", type="patient.created", payload=PAYLOAD, correlation_id="req-7")
     bus.deliver("t.c", delivered)
     assert seen == ["req-7"] and correlation_id() is None
+
+
+def test_a_delivery_inside_a_bound_correlation_id_uses_the_event_s_own(bus: EventBus) -> None:
+    seen: list[tuple[str | None, str]] = []
+
+    def handler(payload: dict[str, Any]) -> None:
+        nested = bus.prepare(EventType.PATIENT_CREATED, PAYLOAD, producer="t")
+        seen.append((correlation_id(), nested.correlation_id))
+
+    bus.subscribe(EventType.PATIENT_CREATED, handler, handler_id="t.c")
+    delivered = Envelope(id="e1", type="patient.created", payload=PAYLOAD, correlation_id="req-7")
+    with bind_correlation_id("outer"):
+        bus.deliver("t.c", delivered)
+        assert correlation_id() == "outer"
+    assert seen == [("req-7", "req-7")]
+
+
+def test_an_in_process_handler_outside_a_request_sees_its_event_s_correlation_id(
+    bus: EventBus,
+) -> None:
+    seen: list[tuple[str | None, str | None]] = []
+
+    def handler(payload: dict[str, Any]) -> None:
+        event = current_event()
+        seen.append((correlation_id(), event.correlation_id if event else None))
+
+    bus.subscribe(EventType.PATIENT_CREATED, handler, handler_id="t.c")
+    bus.publish(EventType.PATIENT_CREATED, PAYLOAD)
+    [(seen_id, event_id)] = seen
+    assert seen_id is not None and seen_id == event_id
+    assert correlation_id() is None
