@@ -36,7 +36,7 @@ from app.log import configure_logging
 from app.worker_scope import WorkerScope
 from bench.timing import interleaved_medians
 from transports.redis_streams import RedisStreamsTransport, StreamKeys, StreamsSettings
-from transports.redis_streams.delivery import Entry, EntryDelivery
+from transports.redis_streams.delivery import EntryDelivery
 
 TRANSPORT = "redis-streams"
 HANDLER = "bench.noop"
@@ -103,13 +103,12 @@ def _variants() -> dict[str, Any]:
         b"causation_id": b"",
         b"payload": json.dumps(PAYLOAD, separators=(",", ":")).encode(),
     }
-    entry = Entry(stream, b"1-0", fields, 1)
     handle = delivery.handle
 
     def worker(k: int) -> None:
         with delivery.batch():
             for _ in range(k):
-                handle(entry)
+                handle(stream, b"1-0", fields)
         delivery.unbind()
 
     return {"bus.publish → Streams": publish, "worker per event": worker}

@@ -36,7 +36,7 @@ from app.log import get_logger
 from ..redis_common import REDIS_ERRORS
 from .backlog import BurstBacklog
 from .claim import autoclaim, own_pending, reacquire
-from .delivery import Entry, EntryDelivery, Outcome
+from .delivery import EntryDelivery, Outcome
 from .groups import ensure_group
 from .keys import hash_tag
 from .reconnect import BURST_RECONNECT_ATTEMPTS, RedisErrors, is_missing_group
@@ -158,7 +158,7 @@ class GroupConsumer:
                     if stop.is_set():
                         return count or 1
                     count += 1
-                    outcome = handle(Entry(stream, entry_id, fields, 1))
+                    outcome = handle(stream, entry_id, fields)
                     if outcome is ack:  # the hot path, inlined
                         acks.append(entry_id)
                         self.handled += 1
@@ -191,14 +191,12 @@ class GroupConsumer:
         )
         if found.state == "claimed":
             try:
-                outcome = self.delivery.handle(
-                    Entry(stream, entry_id, found.fields, found.deliveries)
-                )
+                outcome = self.delivery.handle(stream, entry_id, found.fields, found.deliveries)
                 self._after(outcome, stream, entry_id, found.deliveries, time.monotonic())
             finally:
                 self.delivery.unbind()
         elif found.state == "deleted":
-            self.delivery.handle(Entry(stream, entry_id, {}, found.deliveries))
+            self.delivery.handle(stream, entry_id, {}, found.deliveries)
 
     def _run_due_retries(self, stop: threading.Event) -> None:
         while self._retries and self._retries[0][0] <= time.monotonic() and not stop.is_set():
@@ -236,7 +234,7 @@ class GroupConsumer:
             backlog, taken = self._backlog, (*claimed, *deleted)  # burst: only its backlog counts
             self._claimed_last += sum(backlog is None or backlog.holds(stream, i) for i in taken)
             for entry_id in deleted:
-                self.delivery.handle(Entry(stream, entry_id, {}, 0))
+                self.delivery.handle(stream, entry_id, {}, 0)
             acquired = time.monotonic()
             for entry_id in claimed:
                 if stop.is_set():

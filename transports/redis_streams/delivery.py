@@ -114,11 +114,28 @@ class EntryDelivery:
         self._max_deliveries = settings.max_deliveries
         self._log: Any = get_logger("eventbus.streams")
 
-    def handle(self, entry: Entry) -> Outcome:
-        """Deliver one entry (see the module docstring); ``entry.deliveries`` counts this one."""
-        envelope = self._admit(entry)
-        if envelope is None:
-            return Outcome.DEAD
+    def handle(
+        self, stream: str, entry_id: bytes, fields: Mapping[Any, Any], deliveries: int = 1
+    ) -> Outcome:
+        """Deliver one entry read from ``stream`` (see the module docstring); ``deliveries``
+        counts this one. The :class:`Entry` that the dead-letter and retry paths take is
+        built only on those paths: the common one costs the decoding, one look-up and two
+        comparisons before the handler runs."""
+        try:
+            envelope = decode_entry(fields) if fields else None
+        except Exception as exc:  # whatever the entry holds, decoding never stops the worker
+            reason = str(exc)[:500] or repr(exc)[:500]
+            return self.dead(
+                Entry(stream, entry_id, fields, deliveries), type(exc).__name__, reason
+            )
+        if (
+            envelope is None
+            or self._event_types.get(stream) != envelope.type
+            or deliveries > self._max_deliveries
+        ):
+            envelope = self._refuse(Entry(stream, entry_id, fields, deliveries), envelope)
+            if envelope is None:
+                return Outcome.DEAD
         # Bound until the next entry overwrites them; the consumer unbinds them when idle.
         _set_log_correlation_id(envelope.correlation_id)
         _set_log_event_id(envelope.id)
@@ -137,9 +154,10 @@ class EntryDelivery:
                     self._call(envelope)
         except (UnknownHandlerError, EventValidationError) as exc:
             reason = redacted_message(exc, envelope.payload, full=self.bus.log_full_errors)
+            entry = Entry(stream, entry_id, fields, deliveries)
             return self.dead(entry, type(exc).__name__, reason, envelope)
         except Exception as exc:
-            return self._failed(entry, envelope, exc)
+            return self._failed(Entry(stream, entry_id, fields, deliveries), envelope, exc)
         return _ACK
 
     def _call(self, envelope: Envelope) -> None:
@@ -186,28 +204,10 @@ class EntryDelivery:
         """Remove the per-entry log context (between batches)."""
         unbind_contextvars("correlation_id", "event_id")
 
-    def _admit(self, entry: Entry) -> Envelope | None:
-        """The entry's envelope if its handler may run now; else dead-letter it, ``None``.
-
-        The common case (decoded, of its stream's type, within the delivery limit) costs the
-        decoding, one look-up and two comparisons; anything else goes to :meth:`_refuse`.
-        """
-        try:
-            envelope = decode_entry(entry.fields) if entry.fields else None
-        except Exception as exc:  # whatever the entry holds, decoding never stops the worker
-            self.dead(entry, type(exc).__name__, str(exc)[:500] or repr(exc)[:500])
-            return None
-        if (
-            envelope is not None
-            and self._event_types.get(entry.stream) == envelope.type
-            and entry.deliveries <= self._max_deliveries
-        ):
-            return envelope
-        return self._refuse(entry, envelope)
-
     def _refuse(self, entry: Entry, envelope: Envelope | None) -> Envelope | None:
-        """:meth:`_admit` for all but the common case: dead-letter a deleted body, an entry
-        on another type's stream, or one past the delivery limit; else the envelope."""
+        """The admission of :meth:`handle` for all but the common case: dead-letter a deleted
+        body, an entry on another type's stream, or one past the delivery limit (``None``);
+        else the envelope."""
         if envelope is None:
             self.dead(
                 entry, "EntryDeleted",
