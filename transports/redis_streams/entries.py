@@ -29,44 +29,47 @@ _MAX_ID_LENGTH = 128
 
 
 def decode_entry(fields: Mapping[Any, Any]) -> Envelope:
-    """The envelope of a stream entry; ``MalformedEnvelopeError`` if it is not valid."""
-    if len(fields) == _FIELD_COUNT:  # and _fast finds each of them: exactly these fields
+    """The envelope of a stream entry; ``MalformedEnvelopeError`` if it is not valid.
+
+    The shortcut takes exactly the eight fields as ``bytes`` (any of them missing: a
+    ``KeyError``; a ``str``: an ``AttributeError``); whatever it finds odd falls through to
+    ``Envelope.from_fields``, which decides and words the error.
+    """
+    if len(fields) == _FIELD_COUNT:
         try:
-            envelope = _fast(fields)
+            event_id = fields[b"id"].decode()
+            event_type = fields[b"type"].decode()
+            occurred_at = fields[b"occurred_at"].decode()
+            raw = fields[b"payload"]
+            # pydantic-core's parser: half the cost of ``json``'s. Whatever it refuses (a
+            # lone surrogate, nesting past 200, a number out of range, bad UTF-8...) goes to
+            # from_fields, which decides with ``json``; what it accepts, ``json`` accepts
+            # with an equal value (test_entry_payloads.py checks it on random and hostile
+            # texts).
+            payload = _from_json(raw) if raw else None
+            if (
+                type(payload) is dict
+                and event_id
+                and event_type
+                and occurred_at
+                and len(event_id) <= _MAX_ID_LENGTH
+            ):
+                causation = fields[b"causation_id"]
+                # Positional (cheaper than keywords); the tests compare with from_fields.
+                return Envelope(
+                    event_id,
+                    event_type,
+                    payload,
+                    fields[b"correlation_id"].decode() or event_id,
+                    causation.decode() if causation else None,
+                    fields[b"producer"].decode(),
+                    int(fields[b"version"] or 1),  # int() reads ASCII digits from bytes too
+                    occurred_at,
+                    raw.decode(),
+                )
         except (KeyError, UnicodeDecodeError, ValueError, AttributeError, TypeError):
-            envelope = None
-        if envelope is not None:
-            return envelope
+            pass
     return Envelope.from_fields(fields)
-
-
-def _fast(fields: Mapping[bytes, bytes]) -> Envelope | None:
-    event_id = fields[b"id"].decode()
-    event_type = fields[b"type"].decode()
-    occurred_at = fields[b"occurred_at"].decode()
-    raw = fields[b"payload"]
-    if not (event_id and event_type and raw and occurred_at) or len(event_id) > _MAX_ID_LENGTH:
-        return None
-    # pydantic-core's parser: half the cost of ``json``'s. Whatever it refuses (a lone
-    # surrogate, nesting past 200, a number out of range, bad UTF-8...) goes to
-    # from_fields, which decides with ``json``; what it accepts, ``json`` accepts with an
-    # equal value (test_entry_payloads.py checks it on random and hostile texts).
-    payload = _from_json(raw)
-    if type(payload) is not dict:
-        return None
-    causation = fields[b"causation_id"]
-    # Positional (~1 µs less than keywords); the tests compare with from_fields field by field.
-    return Envelope(
-        event_id,
-        event_type,
-        payload,
-        fields[b"correlation_id"].decode() or event_id,
-        causation.decode() if causation else None,
-        fields[b"producer"].decode(),
-        int(fields[b"version"] or 1),  # int() reads ASCII digits from bytes as from str
-        occurred_at,
-        raw.decode(),
-    )
 
 
 def xadd_command(stream: str, envelope: Envelope) -> tuple[str, ...]:

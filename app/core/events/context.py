@@ -1,7 +1,7 @@
 """Which request and which event the running code works for: two ``ContextVar``s.
 
 - The **correlation id**: set once per HTTP request (``extension``); in a worker, the
-  delivered event's (read from the current dispatch, see :func:`enter_delivery`); carried
+  delivered event's (read from the current dispatch, see :func:`run_delivery`); carried
   into every event published meanwhile.
 - The **current dispatch**: set by whoever calls handlers (the in-process transport, a
   Streams or RQ worker through :meth:`EventBus.deliver`) just before the first handler call
@@ -37,16 +37,14 @@ __all__ = [
     "correlation_id",
     "current_dispatch",
     "current_event",
-    "delivering",
     "dispatch_of",
-    "enter_delivery",
     "enter_dispatch",
     "envelope_of",
-    "exit_delivery",
     "exit_dispatch",
     "producer_of_frame",
     "publisher_frame",
     "reset_correlation_id",
+    "run_delivery",
     "set_correlation_id",
     "valid_request_id",
 ]
@@ -174,36 +172,27 @@ _producers: dict[Any, str] = {}
 _MAX_PRODUCERS = 4096
 
 
-def enter_delivery(envelope: Envelope) -> tuple[DispatchToken, Token[str | None] | None]:
-    """Make ``envelope`` the current event, and so its correlation id the current one
-    (workers).
+def run_delivery(envelope: Envelope, call: Callable[[dict[str, Any]], object]) -> None:
+    """Run ``call(envelope.payload)`` with ``envelope`` as the current event, and so its
+    correlation id as the current one, then restore both (workers).
 
-    One ``ContextVar`` set when no correlation id is set (a worker's thread): the readers of
-    the correlation id (:func:`correlation_id`, :func:`new_envelope`) fall back to the
-    current event's. When one is set (a delivery inside a request or a
+    One ``ContextVar`` set and reset when no correlation id is set (a worker's thread): the
+    readers of the correlation id (:func:`correlation_id`, :func:`new_envelope`) fall back to
+    the current event's. When one is set (a delivery inside a request or a
     :func:`bind_correlation_id` block), the event's correlation id is set over it.
     """
     token = _dispatch.set([envelope.type, envelope.payload, None, None, envelope])
-    if _correlation.get() is None:
-        return token, None
-    return token, _correlation.set(envelope.correlation_id)
-
-
-def exit_delivery(tokens: tuple[DispatchToken, Token[str | None] | None]) -> None:
-    """Undo :func:`enter_delivery`."""
-    if tokens[1] is not None:
-        _correlation.reset(tokens[1])
-    _dispatch.reset(tokens[0])
-
-
-@contextmanager
-def delivering(envelope: Envelope) -> Iterator[Envelope]:
-    """Run a block with ``envelope`` as the current event and correlation (see above)."""
-    tokens = enter_delivery(envelope)
     try:
-        yield envelope
+        if _correlation.get() is None:
+            call(envelope.payload)
+        else:
+            correlation = _correlation.set(envelope.correlation_id)
+            try:
+                call(envelope.payload)
+            finally:
+                _correlation.reset(correlation)
     finally:
-        exit_delivery(tokens)
+        _dispatch.reset(token)
 
 
 def correlation_id() -> str | None:

@@ -9,7 +9,7 @@ one, until the handler returns.
 
 from __future__ import annotations
 
-from .context import enter_delivery, exit_delivery
+from .context import run_delivery
 from .envelope import Envelope
 from .exceptions import UnknownEventError
 from .registry import SubscriptionRegistry
@@ -42,9 +42,8 @@ class WorkerDelivery:
         """Find the handler, admit the envelope, then run the handler with it as the current
         event (see ``EventBus.deliver`` for what it raises)."""
         call = self.registry.call(handler_id)
-        self.admit(envelope)
-        tokens = enter_delivery(envelope)
-        try:
-            call(envelope.payload)
-        finally:
-            exit_delivery(tokens)
+        registry = self.registry  # admit(), inlined: one call fewer for every delivered event
+        if registry.strict and envelope.type not in registry.known:
+            raise UnknownEventError(f"{envelope.type!r} is not a member of EventType")
+        self.validator.admit(envelope)
+        run_delivery(envelope, call)
