@@ -115,10 +115,15 @@ def test_a_non_redis_error_that_repeats_stops_the_loop(
     rig.bus.subscribe("patient.created", lambda payload: None, handler_id="t.rec")
     flaky = FailingPipelines(rig.client, [TypeError("a bug, not an outage")] * 100)
     stop = threading.Event()
-    threading.Timer(60, stop.set).start()  # a guard: the loop must stop by itself first
-    with pytest.raises(TransportError, match="10 unexpected errors in a row"):
-        _consumer(rig, flaky).run(stop)
-    stop.set()
+    guard = threading.Timer(60, stop.set)  # a guard: the loop must stop by itself first
+    guard.daemon = True  # and, cancelled or not, never keeps the test process alive
+    guard.start()
+    try:
+        with pytest.raises(TransportError, match="10 unexpected errors in a row"):
+            _consumer(rig, flaky).run(stop)
+    finally:
+        guard.cancel()
+        stop.set()
 
 
 def test_the_worker_stops_with_the_cause_when_a_consumer_cannot_go_on(rig: StreamsRig) -> None:

@@ -72,6 +72,7 @@ def test_an_exception_in_the_thread_running_the_worker_stops_every_thread(
     rig.bus.publish(EventType.PATIENT_CREATED, {"k": "a"})
     worker = rig.worker("w")
     guard = threading.Timer(60, worker.stop)  # if the interrupt never came: fail, not hang
+    guard.daemon = True
     # a process started in the background ignores SIGINT, and interrupt_main() then does nothing
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     guard.start()
