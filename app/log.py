@@ -20,7 +20,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any, TextIO
 
 import structlog
@@ -29,9 +29,11 @@ from blinker import Signal
 from app.log_writer import LineWriterFactory, write_lock
 
 __all__ = [
+    "add_context_source",
     "configure_from_environment",
     "configure_logging",
     "get_logger",
+    "log_context",
     "logging_configured",
 ]
 
@@ -40,6 +42,39 @@ _LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 _LIBRARY_LOGGERS = ("rq", "gunicorn", "werkzeug")
 """Loggers whose own handlers (if any) are given the process's formatter."""
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+ContextSource = Callable[[MutableMapping[str, Any]], None]
+"""Adds the fields of what the running code works for to a log line's dict (absent keys
+only: what the call or the bound context variables say wins)."""
+_context_sources: list[ContextSource] = []
+
+
+def add_context_source(source: ContextSource) -> None:
+    """Make every log line carry what ``source`` adds, read when the line is written.
+
+    For state that already lives in a ``ContextVar`` of its own (the event being handled:
+    ``app.core.events.context``): reading it when a line is written costs nothing per event,
+    where binding it in structlog's context variables would cost two ``ContextVar`` sets
+    for every delivered event, logged or not.
+    """
+    if source not in _context_sources:
+        _context_sources.append(source)
+
+
+def _merge_context_sources(
+    logger: Any, method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    for source in _context_sources:
+        source(event)
+    return event
+
+
+def log_context() -> dict[str, Any]:
+    """The fields a log line written now would carry from context: structlog's bound
+    context variables, then the context sources'."""
+    fields = structlog.contextvars.get_contextvars()
+    for source in _context_sources:
+        source(fields)
+    return fields
 
 
 def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
@@ -66,6 +101,7 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            _merge_context_sources,
             structlog.processors.add_log_level,
             timestamper,
             structlog.processors.StackInfoRenderer(),
@@ -79,6 +115,7 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[
             structlog.contextvars.merge_contextvars,
+            _merge_context_sources,
             structlog.stdlib.add_log_level,
             structlog.stdlib.add_logger_name,
             timestamper,

@@ -109,7 +109,6 @@ def _variants() -> dict[str, Any]:
         with delivery.batch():
             for _ in range(k):
                 handle(stream, b"1-0", fields)
-        delivery.unbind()
 
     return {"bus.publish → Streams": publish, "worker per event": worker}
 

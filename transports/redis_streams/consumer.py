@@ -150,22 +150,19 @@ class GroupConsumer:
         count = 0
         handle = self.delivery.handle
         ack = Outcome.ACK
-        try:
-            for raw_stream, entries in reply:
-                stream = self._names.get(raw_stream) or raw_stream.decode()
-                acks = self._acks.setdefault(stream, [])
-                for entry_id, fields in entries:
-                    if stop.is_set():
-                        return count or 1
-                    count += 1
-                    outcome = handle(stream, entry_id, fields)
-                    if outcome is ack:  # the hot path, inlined
-                        acks.append(entry_id)
-                        self.handled += 1
-                    else:
-                        self._after(outcome, stream, entry_id, 1, acquired)
-        finally:
-            self.delivery.unbind()
+        for raw_stream, entries in reply:
+            stream = self._names.get(raw_stream) or raw_stream.decode()
+            acks = self._acks.setdefault(stream, [])
+            for entry_id, fields in entries:
+                if stop.is_set():
+                    return count or 1
+                count += 1
+                outcome = handle(stream, entry_id, fields)
+                if outcome is ack:  # the hot path, inlined
+                    acks.append(entry_id)
+                    self.handled += 1
+                else:
+                    self._after(outcome, stream, entry_id, 1, acquired)
         return count
 
     def _after(
@@ -190,11 +187,8 @@ class GroupConsumer:
             self.client, stream, self.group, self.consumer, entry_id, min_idle_ms=min_idle
         )
         if found.state == "claimed":
-            try:
-                outcome = self.delivery.handle(stream, entry_id, found.fields, found.deliveries)
-                self._after(outcome, stream, entry_id, found.deliveries, time.monotonic())
-            finally:
-                self.delivery.unbind()
+            outcome = self.delivery.handle(stream, entry_id, found.fields, found.deliveries)
+            self._after(outcome, stream, entry_id, found.deliveries, time.monotonic())
         elif found.state == "deleted":
             self.delivery.handle(stream, entry_id, {}, found.deliveries)
 

@@ -13,8 +13,9 @@
    and never returned: it killed its worker, or hung until claimed).
 3. The handler runs through ``bus.deliver(handler_id, envelope)`` (current event and
    correlation id bound), inside ``context()`` when given (the worker passes the Flask app
-   context), with ``correlation_id``, ``event_id`` and ``handler_id`` bound in structlog's
-   context variables for the handler's own logs (``handler_id`` once per consumer thread).
+   context); the handler's own log lines carry ``handler_id`` (bound once per consumer
+   thread) and its event's ``event_id`` and ``correlation_id`` (read from the current event
+   when a line is written: ``app.core.events.context.log_fields``).
    An unknown handler, or an envelope ``publish()`` would have refused (``bus.admit``: name,
    depth, encodability, size, declared shape and version) is dead-lettered at once; any
    other exception is retried, or dead-lettered on the last delivery with its class and
@@ -30,7 +31,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, NamedTuple
 
-from structlog.contextvars import bind_contextvars, reset_contextvars, unbind_contextvars
+from structlog.contextvars import bind_contextvars, unbind_contextvars
 
 from app.core.events.bus import EventBus
 from app.core.events.envelope import Envelope
@@ -49,22 +50,6 @@ __all__ = ["Entry", "EntryDelivery", "Outcome"]
 
 ContextFactory = Callable[[], AbstractContextManager[Any]]
 _UNKNOWN = "\0unknown"  # not a stream's event type: no name holds a NUL
-
-
-def _log_context_setters() -> tuple[Callable[[str], Any], Callable[[str], Any]]:
-    """The ``set`` of structlog's own context variables for ``correlation_id`` and
-    ``event_id`` (the ones ``bind_contextvars`` sets, found through the tokens it returns).
-
-    Setting them directly costs two ``ContextVar.set`` per entry instead of a
-    ``bind_contextvars`` call (its keyword dict, key building and look-ups): ~0.5 µs, not
-    ~1.7 µs. ``unbind_contextvars`` and ``merge_contextvars`` see the same variables.
-    """
-    tokens = bind_contextvars(correlation_id=None, event_id=None)
-    reset_contextvars(**tokens)
-    return tokens["correlation_id"].var.set, tokens["event_id"].var.set
-
-
-_set_log_correlation_id, _set_log_event_id = _log_context_setters()
 
 
 class Outcome(enum.Enum):
@@ -136,9 +121,6 @@ class EntryDelivery:
             envelope = self._refuse(Entry(stream, entry_id, fields, deliveries), envelope)
             if envelope is None:
                 return Outcome.DEAD
-        # Bound until the next entry overwrites them; the consumer unbinds them when idle.
-        _set_log_correlation_id(envelope.correlation_id)
-        _set_log_event_id(envelope.id)
         try:
             if self._in_batch or self.context is None:
                 try:
@@ -197,12 +179,7 @@ class EntryDelivery:
     @staticmethod
     def unbind_handler() -> None:
         """Remove ``handler_id`` from this thread's log context (when its consumer stops)."""
-        unbind_contextvars("handler_id", "correlation_id", "event_id")
-
-    @staticmethod
-    def unbind() -> None:
-        """Remove the per-entry log context (between batches)."""
-        unbind_contextvars("correlation_id", "event_id")
+        unbind_contextvars("handler_id")
 
     def _refuse(self, entry: Entry, envelope: Envelope | None) -> Envelope | None:
         """The admission of :meth:`handle` for all but the common case: dead-letter a deleted
@@ -235,7 +212,6 @@ class EntryDelivery:
         self, entry: Entry, error_class: str, reason: str, envelope: Envelope | None = None
     ) -> Outcome:
         """Write the entry to the dead-letter stream and acknowledge it (one MULTI)."""
-        self.unbind()  # the log context may still name the previous entry
         dead_letter(
             self.client,
             self.settings.keys,

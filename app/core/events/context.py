@@ -14,6 +14,10 @@ something asks for it (a handler, a nested publish needing its causation id, an 
 in-process dispatches never pay for an id and a timestamp. Once built, the envelope is the
 same object for the rest of the dispatch.
 
+Every log line written while a handler runs carries its event's ``event_id`` and
+``correlation_id`` (:func:`log_fields`, read when the line is written: nothing is bound per
+event).
+
 Thread and task safety: both are ``ContextVar``s, so threads and asyncio tasks each see their
 own; a handler's context changes are undone when it returns.
 """
@@ -22,11 +26,13 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from types import FrameType
 from typing import Any
+
+from app.log import add_context_source
 
 from .envelope import Envelope, new_event_id
 from .payloads import declared_version
@@ -41,6 +47,7 @@ __all__ = [
     "enter_dispatch",
     "envelope_of",
     "exit_dispatch",
+    "log_fields",
     "producer_of_frame",
     "publisher_frame",
     "reset_correlation_id",
@@ -232,3 +239,17 @@ def bind_correlation_id(value: str) -> Iterator[str]:
         yield value
     finally:
         _correlation.reset(token)
+
+
+def log_fields(fields: MutableMapping[str, Any]) -> None:
+    """Add the ``event_id`` and ``correlation_id`` of the event being handled, if any, to a
+    log line's ``fields`` (keys already there are kept). In-process, the envelope is built
+    if it was not yet, so the id logged is the id the event keeps."""
+    dispatch = _dispatch.get()
+    if dispatch is not None:
+        envelope = envelope_of(dispatch)
+        fields.setdefault("event_id", envelope.id)
+        fields.setdefault("correlation_id", envelope.correlation_id)
+
+
+add_context_source(log_fields)

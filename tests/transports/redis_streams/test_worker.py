@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import time
 from typing import Any
 
 import pytest
-from structlog.contextvars import get_contextvars
 
 from app.core.events import (
     EventType,
     bind_correlation_id,
     current_event,
 )
+from app.log import configure_logging, get_logger, log_context
 from tests.support.redis_server import RedisServer
 from tests.transports.redis_streams.harness import StreamsRig, fast_settings, make_rig
 from tests.transports.redis_streams.processes import wait_until
@@ -61,7 +62,7 @@ def test_the_handler_sees_its_event_and_log_context(rig: StreamsRig) -> None:
     seen: list[tuple[Any, dict[str, Any]]] = []
     rig.bus.subscribe(
         EventType.PATIENT_CREATED,
-        lambda p: seen.append((current_event(), get_contextvars())),
+        lambda p: seen.append((current_event(), log_context())),
         handler_id="t.ctx",
     )
     with bind_correlation_id("req-9"):
@@ -200,3 +201,30 @@ def test_acknowledgements_are_sent_before_a_redelivered_entry_runs(rig: StreamsR
     # a redelivered entry may be the one that killed "w": those before it are settled first
     assert seen == [("a", 3), ("b", 2), ("c", 1)]
     rig.bus.clear()
+
+
+def test_a_handler_s_log_lines_name_its_event_and_the_worker_s_do_not_leak_it(
+    rig: StreamsRig, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What a user reads: the JSON line a handler writes names the handler, the event and the
+    correlation id; a line the worker's thread writes after it names no event."""
+    configure_logging("INFO", "json")
+    try:
+        rig.bus.subscribe(
+            EventType.PATIENT_CREATED,
+            lambda p: get_logger("t").info("handled"),
+            handler_id="t.logs",
+        )
+        with bind_correlation_id("req-3"):
+            rig.bus.publish(EventType.PATIENT_CREATED, {"k": "a"})
+        rig.drain()
+        get_logger("t").info("after")
+    finally:
+        configure_logging("WARNING", "json")
+        rig.bus.clear()
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if "{" in line]
+    [handled] = [line for line in lines if line["event"] == "handled"]
+    assert handled["handler_id"] == "t.logs" and handled["correlation_id"] == "req-3"
+    assert len(handled["event_id"]) == 32
+    [after] = [line for line in lines if line["event"] == "after"]
+    assert "event_id" not in after and "correlation_id" not in after
