@@ -6,6 +6,7 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -203,25 +204,30 @@ def test_acknowledgements_are_sent_before_a_redelivered_entry_runs(rig: StreamsR
     rig.bus.clear()
 
 
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """Set up before ``capsys`` (so torn down after it): logging writes to the real stderr
+    again, not to the closed capture of the test."""
+    yield
+    configure_logging("WARNING", "json")
+
+
 def test_a_handler_s_log_lines_name_its_event_and_the_worker_s_do_not_leak_it(
-    rig: StreamsRig, capsys: pytest.CaptureFixture[str]
+    restore_logging: None, rig: StreamsRig, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """What a user reads: the JSON line a handler writes names the handler, the event and the
     correlation id; a line the worker's thread writes after it names no event."""
     configure_logging("INFO", "json")
-    try:
-        rig.bus.subscribe(
-            EventType.PATIENT_CREATED,
-            lambda p: get_logger("t").info("handled"),
-            handler_id="t.logs",
-        )
-        with bind_correlation_id("req-3"):
-            rig.bus.publish(EventType.PATIENT_CREATED, {"k": "a"})
-        rig.drain()
-        get_logger("t").info("after")
-    finally:
-        configure_logging("WARNING", "json")
-        rig.bus.clear()
+    rig.bus.subscribe(
+        EventType.PATIENT_CREATED,
+        lambda p: get_logger("t").info("handled"),
+        handler_id="t.logs",
+    )
+    with bind_correlation_id("req-3"):
+        rig.bus.publish(EventType.PATIENT_CREATED, {"k": "a"})
+    rig.drain()
+    get_logger("t").info("after")
+    rig.bus.clear()
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if "{" in line]
     [handled] = [line for line in lines if line["event"] == "handled"]
     assert handled["handler_id"] == "t.logs" and handled["correlation_id"] == "req-3"
