@@ -56,7 +56,9 @@ def encode_payload(payload: Mapping[str, Any]) -> str:
     except for some floats with a negative exponent (``json``'s ``1e-07`` is ``1e-7`` here,
     ``1e-05`` is ``0.00001``): the same number, read back equal by every JSON parser.
     ``test_encode_payload.py`` checks both on random payloads. Only for checked payloads
-    (``check_payload``): anything else may raise.
+    (``check_payload``; every caller's payload is): where ``json`` raises for what the check
+    refuses, this may encode it (a ``datetime`` as ISO text, a ``set`` as a list, NaN as
+    ``NaN``) or raise.
     """
     return to_json(payload).decode()
 
