@@ -10,7 +10,9 @@ naming the handlers, and ``flask events stats`` shows it; ``flask events health 
 only when a process of that kind on this host has beaten recently (compose healthchecks).
 
 Nothing here ever stops a process: Redis being unreachable is logged and retried at the next
-beat. An app whose handlers are all in-process has no Redis and records nothing.
+beat. An app whose handlers are all in-process has no Redis and records nothing. A command's
+beat stops when the command returns; :func:`running_recorders` lists the recorders still
+beating (the test suite stops those a test started, when it ends).
 """
 
 from __future__ import annotations
@@ -20,17 +22,28 @@ import socket
 import threading
 from typing import Any
 
+import click
 from flask import Flask
 
 import transports
 from app.core.events.fingerprint import routing_differences, routing_fingerprint, routing_table
 from app.log import get_logger
 
-__all__ = ["KINDS", "ProcessRecorder", "record_process", "record_web_start", "watch_web_start"]
+__all__ = [
+    "KINDS",
+    "ProcessRecorder",
+    "record_command_process",
+    "record_process",
+    "record_web_start",
+    "running_recorders",
+    "watch_web_start",
+]
 
 KINDS = ("web", "streams-worker", "rq-worker", "relay")
 _WEB_START = "eventbus_web_start"
 _log = get_logger("eventbus.processes")
+_running: dict[int, ProcessRecorder] = {}  # by id(): started, not stopped
+_running_lock = threading.Lock()
 
 
 class ProcessRecorder:
@@ -77,24 +90,45 @@ class ProcessRecorder:
 
     def start(self, *, first_beat_now: bool = True) -> None:
         """Beat every ``EVENTBUS_HEARTBEAT_S`` in a daemon thread; the first beat now, or (a
-        web request must not wait on Redis) as the thread's first step."""
+        web request must not wait on Redis) as the thread's first step. The recorder is
+        among :func:`running_recorders` until :meth:`stop`."""
         if first_beat_now:
             self.beat()
-        else:
-            threading.Thread(
-                target=self.beat, name=f"eventbus-{self.kind}-first-beat", daemon=True
-            ).start()
-        self._thread = threading.Thread(target=self._run, name=f"eventbus-{self.kind}-beat")
+        with _running_lock:
+            _running[id(self)] = self
+        self._thread = threading.Thread(
+            target=self._run, args=(not first_beat_now,), name=f"eventbus-{self.kind}-beat"
+        )
         self._thread.daemon = True
         self._thread.start()
 
-    def stop(self) -> None:
-        """Stop beating (the record lapses by itself)."""
+    def stop(self, wait_s: float = 0.0) -> bool:
+        """Stop beating (the record lapses by itself); idempotent. With ``wait_s``, wait that
+        long at most for the thread to end (a beat under way finishes first), then close the
+        board's connection. ``True`` when no thread of this recorder runs any more."""
         self._stop.set()
+        with _running_lock:
+            _running.pop(id(self), None)
+        thread = self._thread
+        if thread is None or thread is threading.current_thread():
+            return thread is None
+        if wait_s > 0:
+            thread.join(wait_s)
+            if not thread.is_alive():
+                self.board.close()
+        return not thread.is_alive()
 
-    def _run(self) -> None:
+    def _run(self, beat_first: bool) -> None:
+        if beat_first:
+            self.beat()
         while not self._stop.wait(self.interval_s):
             self.beat()
+
+
+def running_recorders() -> list[ProcessRecorder]:
+    """The recorders started in this process and not stopped since, oldest first."""
+    with _running_lock:
+        return list(_running.values())
 
 
 def record_process(app: Flask, kind: str) -> ProcessRecorder | None:
@@ -117,6 +151,17 @@ def record_process(app: Flask, kind: str) -> ProcessRecorder | None:
             fix="start every process with the same EVENTBUS_TRANSPORT and EVENTBUS_ROUTES",
         )
     app.extensions[f"eventbus_process_{kind}"] = recorder
+    return recorder
+
+
+def record_command_process(app: Flask, kind: str) -> ProcessRecorder | None:
+    """:func:`record_process` for the ``flask events`` command running now: its beat stops
+    when the command returns (its Click context closes). The process exits then anyway; an
+    app that runs the command in-process (a test, a script) is left with no thread beating
+    for a command that is over."""
+    recorder = record_process(app, kind)
+    if recorder is not None:
+        click.get_current_context().call_on_close(recorder.stop)
     return recorder
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 
 import pytest
 from hypothesis import settings
 
+from app.processes import running_recorders
 from tests.support.redis_server import RedisServer, redis_server
 from tests.support.redis_topologies import (
     RedisClusterSetup,
@@ -30,6 +32,33 @@ os.environ.setdefault("FLASK_LOG_FORMAT", "json")
 os.environ.setdefault("FLASK_LOG_LEVEL", "WARNING")
 # Apps built without an explicit database use a private in-memory one, never instance/.
 os.environ.setdefault("DATABASE_URL", "sqlite://")
+
+
+BEAT_STOP_LIMIT_S = 60.0  # a bound so a stuck beat fails its test; never a timing assertion
+
+
+def _beat_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name.startswith("eventbus-") and "beat" in t.name}
+
+
+@pytest.fixture(autouse=True)
+def no_heartbeat_outlives_its_test() -> Iterator[None]:
+    """Stop the process recorders a test started (a web app's first request, an in-process
+    ``flask events`` command, ``record_process``) once its fixtures are torn down, and fail
+    the test if a heartbeat thread it started still runs then. Left running, a recorder beats
+    on into a Redis fixture that is stopped later (``process.beat_failed`` to the end of the
+    run). Recorders started before the test (a wider-scoped fixture's) are left alone."""
+    recorders_before = set(running_recorders())
+    threads_before = _beat_threads()
+    yield
+    for recorder in running_recorders():
+        if recorder not in recorders_before:
+            recorder.stop(wait_s=BEAT_STOP_LIMIT_S)
+    left = _beat_threads() - threads_before
+    for thread in left:
+        thread.join(BEAT_STOP_LIMIT_S)
+    alive = sorted(thread.name for thread in left if thread.is_alive())
+    assert not alive, f"heartbeat threads outlived the test: {alive}"
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import click
 from flask import current_app
 
 from app.core.outbox import EXTENSION, OutboxRelay
-from app.processes import record_process
+from app.processes import record_command_process
 
 from .group import events_cli
 from .metrics_port import metrics_options, start_worker_metrics
@@ -24,8 +24,9 @@ from .progress import counting
 @metrics_options
 def relay_command(burst: bool, metrics_port: int | None, metrics_host: str) -> None:
     """Run the outbox relay until SIGTERM/SIGINT (or, with --burst, until nothing is due)."""
-    refuse_unless_schema_at_head(current_app._get_current_object())  # type: ignore[attr-defined]
-    record_process(current_app._get_current_object(), "relay")  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    refuse_unless_schema_at_head(app)
+    record_command_process(app, "relay")
     relay: OutboxRelay | None = current_app.extensions.get(EXTENSION)
     if relay is None:
         raise click.ClickException("the outbox is off: set EVENTBUS_OUTBOX=true")

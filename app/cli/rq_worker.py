@@ -13,7 +13,7 @@ from flask import current_app
 
 from app.core.events.exceptions import EventBusError
 from app.log import get_logger
-from app.processes import record_process
+from app.processes import record_command_process
 
 from .group import events_cli
 from .metrics_port import metrics_options, start_worker_metrics
@@ -69,8 +69,9 @@ def rq_worker(
     """Run an RQ worker for the handlers routed to the `rq` transport."""
     from app.core.events.exceptions import ConfigurationError
 
-    refuse_unless_schema_at_head(current_app._get_current_object())  # type: ignore[attr-defined]
-    record_process(current_app._get_current_object(), "rq-worker")  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    refuse_unless_schema_at_head(app)
+    record_command_process(app, "rq-worker")
 
     try:
         from transports.rq_queue import build_worker, routed_handlers
@@ -78,7 +79,6 @@ def rq_worker(
         raise click.ClickException(
             f"the RQ worker needs {exc.name!r}: pip install 'flask-eventbus[redis]'"
         ) from exc
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
         if not routed_handlers(app, queues):
             nothing_routed(app.config, "rq", narrowed_by="--queue", burst=burst)

@@ -15,7 +15,7 @@ from flask import current_app
 
 from app.core.events.exceptions import ConfigurationError, EventBusError
 from app.log import get_logger
-from app.processes import record_process
+from app.processes import record_command_process
 
 from .group import events_cli
 from .metrics_port import metrics_options, start_worker_metrics
@@ -92,7 +92,7 @@ def worker(
         nothing_routed(app.config, "redis-streams", narrowed_by="--handler", burst=burst)
         return
     refuse_unless_schema_at_head(app)
-    record_process(app, "streams-worker")
+    record_command_process(app, "streams-worker")
     try:
         streams_worker = StreamsWorker.from_app(
             app,

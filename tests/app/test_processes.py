@@ -20,7 +20,7 @@ from flask import Flask
 
 from app.architecture import PROJECT_ROOT
 from app.core.events import event_bus
-from app.processes import ProcessRecorder, record_process, record_web_start
+from app.processes import ProcessRecorder, record_process, record_web_start, running_recorders
 from tests.support.redis_server import RedisServer, delete_prefix, free_port
 from tests.support.schema import make_app
 
@@ -163,3 +163,23 @@ def test_recording_a_web_start_with_redis_down_neither_waits_nor_fails(tmp_path:
         for transport in app.extensions["eventbus"].transports.values():
             transport.close()
         event_bus.remove_owned("loader")
+
+
+def test_a_stopped_recorder_is_no_longer_running_and_its_thread_ends(build: Any) -> None:
+    _, recorder = build("streams-worker")
+    assert recorder in running_recorders()
+    assert recorder.stop(wait_s=LIMIT_S), "the beat thread ended"
+    assert recorder not in running_recorders()
+    assert recorder.stop(), "stopping again: nothing more"
+
+
+def test_a_command_run_in_process_stops_its_beat_as_it_returns(build: Any) -> None:
+    """A test (or a script) running ``flask events worker`` in-process is left with no
+    thread beating for it; the command recorded its process while it ran."""
+    app, web = build("web")
+    result = app.test_cli_runner().invoke(args=["events", "worker", "--burst"])
+    assert result.exit_code == 0, result.output
+    worker = app.extensions["eventbus_process_streams-worker"]
+    assert worker not in running_recorders()
+    assert worker.stop(wait_s=LIMIT_S), "the command's beat thread ended"
+    assert "streams-worker" in kinds_on_board(web), "recorded while it ran"
