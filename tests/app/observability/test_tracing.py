@@ -18,18 +18,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from flask import Flask
-from opentelemetry.instrumentation.flask import FlaskInstrumentor
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from app.observability.tracing import install_tracing, uninstall_tracing
-from tests.app.observability_support import observers_restored
-from tests.support.redis_server import RedisServer, delete_prefix
-from tests.support.schema import make_app
+from tests.app.observability_support import (
+    EXPECTED_SPAN_NAMES,
+    PATIENT,
+    PATIENT_CREATED_HANDLERS,
+    parent,
+    traced_clinic,
+)
+from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.redis
 
@@ -38,32 +39,9 @@ pytestmark = pytest.mark.redis
 def traced(
     real_redis: RedisServer, key_prefix: str, tmp_path: Path
 ) -> Iterator[tuple[Flask, InMemorySpanExporter]]:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    with observers_restored():
-        app = make_app(
-            {
-                "DATABASE_URL": f"sqlite:///{tmp_path / 'clinic.db'}",
-                "EVENTBUS_TRANSPORT": "redis-streams",
-                "EVENTBUS_REDIS_URL": real_redis.url,
-                "EVENTBUS_KEY_PREFIX": key_prefix,
-                "EVENTBUS_BLOCK_MS": 100,
-                "EVENTBUS_OUTBOX": False,
-            }
-        )
-        install_tracing(provider)
-        FlaskInstrumentor().instrument_app(app, tracer_provider=provider)  # type: ignore[no-untyped-call]
-        try:
-            yield app, exporter
-        finally:
-            uninstall_tracing()
-            FlaskInstrumentor().uninstrument_app(app)  # type: ignore[no-untyped-call]
-            client = redis.Redis.from_url(real_redis.url)
-            delete_prefix(client, f"{key_prefix}*")
-            client.close()
-            for transport in app.extensions["eventbus"].transports.values():
-                transport.close()
+    config = {"EVENTBUS_TRANSPORT": "redis-streams", "EVENTBUS_OUTBOX": False}
+    with traced_clinic(real_redis.url, key_prefix, tmp_path, config) as clinic:
+        yield clinic
 
 
 def _drain(app: Flask) -> None:
@@ -77,55 +55,42 @@ def _drain(app: Flask) -> None:
             worker.close()
 
 
-def _parent(span: ReadableSpan, spans: dict[int, ReadableSpan]) -> ReadableSpan | None:
-    return spans.get(span.parent.span_id) if span.parent is not None else None
-
-
 def test_one_request_is_one_trace_across_the_worker(traced: tuple[Flask, Any]) -> None:
     app, exporter = traced
-    patient = {"full_name": "Ada", "email": "ada@example.org", "date_of_birth": "1815-12-10"}
-    assert app.test_client().post("/patients", json=patient).status_code == 201
+    assert app.test_client().post("/patients", json=PATIENT).status_code == 201
     _drain(app)
 
     finished: list[ReadableSpan] = list(exporter.get_finished_spans())
     assert len({span.context.trace_id for span in finished}) == 1, [s.name for s in finished]
     by_id = {span.context.span_id: span for span in finished}
     names = sorted(span.name for span in finished)
-    assert names == sorted([
-        "POST /patients",
-        "send patient.created",
-        "process patient.created",
-        "process patient.created",
-        "send notification.sent",
-        "process notification.sent",
-    ]), names  # fmt: skip
+    assert names == EXPECTED_SPAN_NAMES, names
 
     http = next(s for s in finished if s.name == "POST /patients")
     assert http.kind is SpanKind.SERVER
     publish = next(s for s in finished if s.name == "send patient.created")
     assert publish.kind is SpanKind.PRODUCER
-    assert _parent(publish, by_id) is http
+    assert parent(publish, by_id) is http
     assert publish.attributes is not None
     assert publish.attributes["messaging.destination.name"] == "patient.created"
     assert publish.attributes["messaging.operation.type"] == "send"
 
     handlers = [s for s in finished if s.name == "process patient.created"]
-    assert {s.attributes["messaging.consumer.group.name"] for s in handlers if s.attributes} == {
-        "notifications.on_patient_created",
-        "patient_timeline.on_event",
-    }
+    assert {
+        s.attributes["messaging.consumer.group.name"] for s in handlers if s.attributes
+    } == PATIENT_CREATED_HANDLERS
     for span in handlers:
         assert span.kind is SpanKind.CONSUMER
-        assert _parent(span, by_id) is publish
+        assert parent(span, by_id) is publish
         assert [link.context.span_id for link in span.links] == [publish.context.span_id]
         assert span.attributes is not None
         assert span.attributes["eventbus.transport"] == "redis-streams"
         assert span.attributes["messaging.message.id"] == publish.attributes["messaging.message.id"]
 
     nested = next(s for s in finished if s.name == "send notification.sent")
-    welcome = _parent(nested, by_id)
+    welcome = parent(nested, by_id)
     assert welcome is not None
     assert welcome.attributes is not None
     assert welcome.attributes["messaging.consumer.group.name"] == "notifications.on_patient_created"
     timeline = next(s for s in finished if s.name == "process notification.sent")
-    assert _parent(timeline, by_id) is nested
+    assert parent(timeline, by_id) is nested

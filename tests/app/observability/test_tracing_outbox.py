@@ -22,23 +22,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from flask import Flask
-from opentelemetry.instrumentation.flask import FlaskInstrumentor
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
 from app.core.outbox import EXTENSION, OutboxRelay
-from app.observability.tracing import install_tracing, uninstall_tracing
-from tests.app.observability_support import observers_restored
-from tests.support.redis_server import RedisServer, delete_prefix
-from tests.support.schema import make_app
+from tests.app.observability_support import (
+    EXPECTED_SPAN_NAMES,
+    PATIENT,
+    PATIENT_CREATED_HANDLERS,
+    parent,
+    traced_clinic,
+)
+from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.redis
-
-PATIENT = {"full_name": "Ada", "email": "ada@example.org", "date_of_birth": "1815-12-10"}
 
 
 def _streams_burst(app: Flask) -> None:
@@ -67,38 +66,13 @@ def traced(
 ) -> Iterator[tuple[Flask, InMemorySpanExporter, str]]:
     """The clinic, outbox on (relay run by the test), every handler on one remote transport."""
     transport: str = request.param
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    with observers_restored():
-        app = make_app(
-            {
-                "DATABASE_URL": f"sqlite:///{tmp_path / 'clinic.db'}",
-                "EVENTBUS_TRANSPORT": transport,
-                "EVENTBUS_REDIS_URL": real_redis.url,
-                "EVENTBUS_KEY_PREFIX": key_prefix,
-                "EVENTBUS_BLOCK_MS": 100,
-                "EVENTBUS_OUTBOX": True,
-                "EVENTBUS_OUTBOX_RELAY": "none",
-            }
-        )
-        install_tracing(provider)
-        FlaskInstrumentor().instrument_app(app, tracer_provider=provider)  # type: ignore[no-untyped-call]
-        try:
-            yield app, exporter, transport
-        finally:
-            uninstall_tracing()
-            FlaskInstrumentor().uninstrument_app(app)  # type: ignore[no-untyped-call]
-            client = redis.Redis.from_url(real_redis.url)
-            delete_prefix(client, f"{key_prefix}*")
-            delete_prefix(client, "rq:*" + key_prefix + "*")
-            client.close()
-            for transport_ in app.extensions["eventbus"].transports.values():
-                transport_.close()
-
-
-def _parent(span: ReadableSpan, spans: dict[int, ReadableSpan]) -> ReadableSpan | None:
-    return spans.get(span.parent.span_id) if span.parent is not None else None
+    config = {
+        "EVENTBUS_TRANSPORT": transport,
+        "EVENTBUS_OUTBOX": True,
+        "EVENTBUS_OUTBOX_RELAY": "none",
+    }
+    with traced_clinic(real_redis.url, key_prefix, tmp_path, config) as (app, exporter):
+        yield app, exporter, transport
 
 
 def test_an_event_relayed_from_the_outbox_continues_the_request_trace(
@@ -114,14 +88,7 @@ def test_an_event_relayed_from_the_outbox_continues_the_request_trace(
 
     finished: list[ReadableSpan] = list(exporter.get_finished_spans())
     names = sorted(span.name for span in finished)
-    assert names == sorted([
-        "POST /patients",
-        "send patient.created",
-        "process patient.created",
-        "process patient.created",
-        "send notification.sent",
-        "process notification.sent",
-    ]), names  # fmt: skip
+    assert names == EXPECTED_SPAN_NAMES, names
     assert len({span.context.trace_id for span in finished}) == 1, [
         (s.name, s.context.trace_id) for s in finished
     ]
@@ -130,13 +97,12 @@ def test_an_event_relayed_from_the_outbox_continues_the_request_trace(
     assert http.kind is SpanKind.SERVER
 
     handlers = [s for s in finished if s.name == "process patient.created"]
-    assert {s.attributes["messaging.consumer.group.name"] for s in handlers if s.attributes} == {
-        "notifications.on_patient_created",
-        "patient_timeline.on_event",
-    }
+    assert {
+        s.attributes["messaging.consumer.group.name"] for s in handlers if s.attributes
+    } == PATIENT_CREATED_HANDLERS
     for span in handlers:
         assert span.kind is SpanKind.CONSUMER
-        assert _parent(span, by_id) is http  # the span current when the row was queued
+        assert parent(span, by_id) is http  # the span current when the row was queued
         assert [link.context.span_id for link in span.links] == [http.context.span_id]
         assert span.attributes is not None
         assert span.attributes["eventbus.transport"] == transport
@@ -148,7 +114,7 @@ def test_an_event_relayed_from_the_outbox_continues_the_request_trace(
         and s.attributes["messaging.consumer.group.name"] == "notifications.on_patient_created"
     )
     timeline = next(s for s in finished if s.name == "process notification.sent")
-    assert _parent(timeline, by_id) is welcome  # queued in the worker's handler, relayed too
+    assert parent(timeline, by_id) is welcome  # queued in the worker's handler, relayed too
     assert [link.context.span_id for link in timeline.links] == [welcome.context.span_id]
 
 
