@@ -257,11 +257,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         client.close()
         server.stop()
-    redis_rounds_load = _load()
-    cpu, before = cpu_figures(args.before, instructions=args.instructions)
     p50 = statistics.quantiles(latencies, n=100)[49]
     p99 = statistics.quantiles(latencies, n=100)[98]
-    print(f"load average at the end of the Redis rounds (1, 5, 15 min): {redis_rounds_load}\n")
+    print(f"load average at the end of the Redis rounds (1, 5, 15 min): {_load()}\n")
     sections = [
         Section(publish, PUBLISH_FLOOR, 0.9, (PUBLISH_TRANSPORT, PUBLISH_BUS)),
         Section(batch, BATCH_FLOOR, 0.9, (BATCH_OURS,)),
@@ -271,7 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     if not peer:
         print("\nFastStream row skipped: FastStream is not installed (pip install -e '.[bench]').")
     print(f"\nlatency publish -> handler at 1,000 events/s ({len(latencies)} events): "
-          f"p50 {p50:,.0f} µs, p99 {p99:,.0f} µs")  # fmt: skip
+          f"p50 {p50:,.0f} µs, p99 {p99:,.0f} µs", flush=True)  # fmt: skip
+    # printed first: the CPU runs (minutes under valgrind) cannot lose the Redis rounds
+    cpu, before = cpu_figures(args.before, instructions=args.instructions)
     print()
     print(cpu_table(cpu, before, args.before))
     if not any("instructions" in figures for figures in cpu.values()):

@@ -32,11 +32,13 @@ from app.db import db
 from app.worker_scope import WorkerScope
 from transports.redis_streams import StreamsSettings, StreamsWorker, select_subscriptions
 
-__all__ = ["DRAIN_FLOOR", "cli_drain", "drain_variants"]
+__all__ = ["APP_DRAIN", "DRAIN_FLOOR", "EMBEDDED_DRAIN", "cli_drain", "drain_variants"]
 
 ROOT = Path(__file__).resolve().parent.parent
 HANDLER = "bench.noop"
 DRAIN_FLOOR = "drain: `XREADGROUP COUNT 100` + pipelined `XACK` + `json.loads`"
+EMBEDDED_DRAIN = "drain: the worker embedded (`bus.deliver` only)"
+APP_DRAIN = "drain: the worker in the app (`WorkerScope`), in this process"
 
 
 def _reset(client: Any, stream: str, start: str = "0") -> None:
@@ -114,6 +116,6 @@ def drain_variants(
 
     return {
         DRAIN_FLOOR: lambda: raw_drain(client, stream),
-        "drain: the worker embedded (`bus.deliver` only)": lambda: worker(False),
-        "drain: the worker in the app (`WorkerScope`), in this process": lambda: worker(True),
+        EMBEDDED_DRAIN: lambda: worker(False),
+        APP_DRAIN: lambda: worker(True),
     }
