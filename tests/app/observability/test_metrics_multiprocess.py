@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -77,11 +78,18 @@ def test_scrapes_sum_every_worker(tmp_path: Path) -> None:
                 assert time.monotonic() < deadline, log.read_text()[-3000:]
                 time.sleep(0.1)
         sent = 0
-        while sent < 6 or len(list(metrics_dir.glob("counter_*.db"))) < 2:
-            assert sent < 200, "every request went to one gunicorn worker"
-            patient = {"full_name": f"P{sent}", "email": f"p{sent}@example.org"}
-            assert _request(f"{base}/patients", patient)[0] == 201
-            sent += 1
+        deadline = time.monotonic() + 60  # a bound so the test stops, not a timing assertion
+        with ThreadPoolExecutor(2) as pool:
+            # Two at once: a sync worker busy with one cannot take the other, so once both
+            # workers are up each serves some (one at a time, the one that just answered
+            # may take them all while the other is still booting on a busy machine).
+            while sent < 6 or len(list(metrics_dir.glob("counter_*.db"))) < 2:
+                assert time.monotonic() < deadline, "every request went to one gunicorn worker"
+                patients = [{"full_name": f"P{n}", "email": f"p{n}@example.org"}
+                            for n in (sent, sent + 1)]  # fmt: skip
+                statuses = pool.map(lambda body: _request(f"{base}/patients", body)[0], patients)
+                assert list(statuses) == [201, 201]
+                sent += 2
         for _ in range(6):  # whichever worker answers, the sum of both
             assert _published(_request(f"{base}/metrics")[1]) == sent
     finally:
