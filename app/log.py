@@ -72,8 +72,7 @@ def log_context() -> dict[str, Any]:
     """The fields a log line written now would carry from context: structlog's bound
     context variables, then the context sources'."""
     fields = structlog.contextvars.get_contextvars()
-    for source in _context_sources:
-        source(fields)
+    _merge_context_sources(None, "", fields)
     return fields
 
 

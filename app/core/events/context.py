@@ -188,6 +188,8 @@ def run_delivery(envelope: Envelope, call: Callable[[dict[str, Any]], object]) -
     the current event's. When one is set (a delivery inside a request or a
     :func:`bind_correlation_id` block), the event's correlation id is set over it.
     """
+    # dispatch_of(envelope), inlined: with admit() inlined in WorkerDelivery.deliver, ~0.9k
+    # instructions of the worker's ~37k per event (2%: the drain's margin over its bar)
     token = _dispatch.set([envelope.type, envelope.payload, None, None, envelope])
     try:
         if _correlation.get() is None:
